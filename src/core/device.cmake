@@ -1,0 +1,1 @@
+# Accel front end sources

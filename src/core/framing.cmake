@@ -1,0 +1,1 @@
+target_sources(accz PRIVATE ${CMAKE_CURRENT_LIST_DIR}/types.cc)
