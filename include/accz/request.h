@@ -85,12 +85,20 @@ struct Request {
 
   // --- the framework's bookkeeping; callers leave it alone ---
   struct Internal {
+    // Owned by the Accel (router): set at submit, read at completion. Devices must not
+    // write these (they may read `submitted` for latency statistics).
     std::chrono::steady_clock::time_point submitted{};
-    void* owner = nullptr;     // the Accel that took it
-    void* device = nullptr;    // the device working on it
+    void* owner = nullptr;   // the Accel that took it
+    void* device = nullptr;  // the Accel's record of the device working on it
+    void* waiter = nullptr;  // run(): the synchronous caller's private wait point
+    void* next = nullptr;    // completion queue link (poll() mode), after the device let go
+    size_t timer_slot = 0;   // position + 1 in the timeout heap; 0: no timer armed
+    uint32_t instance = 0;   // queue pair it went to
+    uint32_t flags = 0;      // delivery state machine; accessed through std::atomic_ref
+    // Owned by the device holding the request, from Device::submit until it calls
+    // CompletionSink::complete (or abort() returns true); the Accel never touches them.
     void* link = nullptr;      // intrusive list / queue link
-    uint32_t instance = 0;     // queue pair it went to
-    uint32_t flags = 0;
+    uint64_t device_data = 0;  // a device's own tag (slot index, sequence number…)
   } internal;
 
   size_t src_size() const {
