@@ -17,7 +17,6 @@ namespace accz {
 // returns an empty vector with *error left empty.
 std::vector<std::unique_ptr<Device>> load_plugin_devices(const std::string& path,
                                                          const ProviderConfig& config,
-                                                         CompletionSink* sink,
-                                                         std::string* error);
+                                                         CompletionSink* sink, std::string* error);
 
 }  // namespace accz
