@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "accz/device.h"
 
@@ -12,7 +13,7 @@ namespace accz {
 
 struct CpuDeviceOptions {
   std::string name = "cpu";
-  uint32_t instances = 0;     // 0: one per online core; one worker thread per instance
+  uint32_t instances = 0;  // 0: one per online core; one worker thread per instance
   uint32_t queue_depth = 1024;
 };
 

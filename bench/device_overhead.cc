@@ -1,0 +1,362 @@
+// device_overhead — what the cpu device's queues cost over calling an engine directly.
+//
+// For 4 KiB blocks of text-like data (about half compressible), compresses the same number of
+// blocks two ways on T threads:
+//   direct  T threads, each with its own Compressor, calling the engine in a loop;
+//   device  the cpu device with T instances; one submitter thread sends batches of requests
+//           asynchronously with a bounded in-flight window per instance, and completions
+//           arrive by callback on the device's worker threads.
+// and prints MB/s (of input) for both and their ratio. The acceptance goal is device >= 90%
+// of direct. Each figure is the best of --reps runs, direct and device interleaved, because
+// the machine may be shared.
+//
+// Usage: device_overhead [--threads N] [--mb N | --seconds S] [--reps N] [--batch N]
+//                        [--window N] [--depth N]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "accz/engine.h"
+#include "providers/cpu/cpu_device.h"
+#include "util/datagen.h"
+
+namespace accz {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kBlock = 4096;
+
+struct Options {
+  uint32_t threads = std::max(1u, std::thread::hardware_concurrency());
+  double mb = 256;     // total input per measurement, in MB (1e6 bytes)
+  double seconds = 0;  // if set: direct runs this long, the device then does the same work
+  int reps = 3;
+  uint32_t batch = 64;    // requests per submit_batch
+  uint32_t window = 256;  // requests in flight per instance
+  uint32_t depth = 1024;  // device queue depth per instance
+};
+
+struct Case {
+  const char* algorithm;
+  int level;  // as the request states it (zlib scale for deflate)
+  Framing framing;
+  const char* engine;  // what the device picks for this request shape
+};
+
+constexpr Case kCases[] = {
+    {"lz4", 1, Framing::kLz4Block, "lz4"},
+    {"deflate", 1, Framing::kRaw, "libdeflate"},
+    {"deflate", 6, Framing::kRaw, "libdeflate"},
+};
+
+// The input: 8 MiB of text-like data, cut into 4 KiB blocks used round-robin.
+struct Corpus {
+  std::vector<uint8_t> bytes;
+  size_t blocks = 0;
+  ByteSpan block(size_t i) const { return ByteSpan(bytes).subspan((i % blocks) * kBlock, kBlock); }
+};
+
+Corpus make_corpus() {
+  Corpus c;
+  // English-like text: deflate gives about 50% on 4 KiB blocks (lz4 about 80%).
+  c.bytes = datagen::text(8 << 20, 42);
+  c.blocks = c.bytes.size() / kBlock;
+  return c;
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// --- direct: engine calls on T threads ---
+
+struct DirectRun {
+  double seconds = 0;
+  size_t blocks = 0;
+  uint64_t out_bytes = 0;
+};
+
+// Runs `blocks` blocks, or (blocks == 0) as many as fit in `limit` seconds.
+DirectRun run_direct(const Case& c, const Corpus& corpus, uint32_t threads, size_t blocks,
+                     double limit) {
+  const Engine* engine = find_engine(c.engine);
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> out_bytes{0};
+  std::atomic<bool> start{false}, failed{false};
+  std::vector<std::thread> pool;
+  for (uint32_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      auto comp = engine->compressor(c.level, c.framing);
+      std::vector<uint8_t> out(comp->bound(kBlock));
+      uint64_t produced = 0;
+      while (!start.load(std::memory_order_acquire)) std::this_thread::yield();
+      const Clock::time_point t0 = Clock::now();
+      // Claim blocks in groups so the shared counter costs nothing measurable; a timed run
+      // checks the clock before claiming, so every claimed block is compressed.
+      for (;;) {
+        if (blocks == 0 && seconds_since(t0) >= limit) break;
+        const size_t first = next.fetch_add(64, std::memory_order_relaxed);
+        if (blocks != 0 && first >= blocks) break;
+        const size_t last = blocks != 0 ? std::min(blocks, first + 64) : first + 64;
+        for (size_t i = first; i < last; ++i) {
+          CodecResult r = comp->compress(corpus.block(i), out);
+          if (r.status != Status::kOk) failed.store(true);
+          produced += r.produced;
+        }
+      }
+      out_bytes.fetch_add(produced);
+    });
+  }
+  const Clock::time_point t0 = Clock::now();
+  start.store(true, std::memory_order_release);
+  for (auto& th : pool) th.join();
+  DirectRun run;
+  run.seconds = seconds_since(t0);
+  run.blocks = blocks != 0 ? blocks : next.load();
+  run.out_bytes = out_bytes.load();
+  if (failed.load()) {
+    std::fprintf(stderr, "direct %s: engine error\n", c.engine);
+    std::exit(1);
+  }
+  return run;
+}
+
+// --- device: asynchronous batches through the cpu device ---
+
+struct DeviceBench;
+
+// One instance's share of the requests and its free list.
+struct Lane {
+  uint32_t index = 0;
+  std::atomic<uint32_t> inflight{0};
+  std::mutex mu;
+  std::vector<uint32_t> free;  // guarded by mu
+};
+
+struct Slot {
+  Request req;
+  ByteSpan src[1];
+  MutableByteSpan dst[1];
+  Lane* lane = nullptr;
+  std::vector<uint8_t> out;
+};
+
+struct DeviceBench : CompletionSink {
+  Options opt;
+  std::vector<std::unique_ptr<Lane>> lanes;
+  std::vector<Slot> slots;
+  std::atomic<bool> waiting{false};
+  std::atomic<uint32_t> wake{0};
+  std::atomic<uint64_t> out_bytes{0};
+  std::atomic<uint64_t> completed{0};
+  std::atomic<bool> failed{false};
+
+  // Worker threads call this; it recycles the slot and wakes the submitter only when the
+  // lane has room for a whole batch again (one wake-up per batch at most).
+  void complete(Request* req) override {
+    Slot* slot = static_cast<Slot*>(req->user);
+    if (req->result.status != Status::kOk) failed.store(true, std::memory_order_relaxed);
+    out_bytes.fetch_add(req->result.produced, std::memory_order_relaxed);
+    Lane& lane = *slot->lane;
+    {
+      std::lock_guard lock(lane.mu);
+      lane.free.push_back(static_cast<uint32_t>(slot - slots.data()));
+    }
+    const uint32_t left = lane.inflight.fetch_sub(1, std::memory_order_seq_cst) - 1;
+    completed.fetch_add(1, std::memory_order_seq_cst);
+    if (left + opt.batch <= opt.window || left == 0) {
+      if (waiting.exchange(false, std::memory_order_seq_cst)) {
+        wake.fetch_add(1, std::memory_order_seq_cst);
+        wake.notify_one();
+      }
+    }
+  }
+};
+
+struct DeviceRun {
+  double seconds = 0;
+  uint64_t out_bytes = 0;
+};
+
+DeviceRun run_device(const Case& c, const Corpus& corpus, const Options& opt, size_t blocks) {
+  DeviceBench bench;
+  bench.opt = opt;
+  auto device = make_cpu_device({.instances = opt.threads, .queue_depth = opt.depth}, &bench);
+  const uint32_t lanes = opt.threads;
+  bench.slots = std::vector<Slot>(size_t{lanes} * opt.window);
+  for (uint32_t l = 0; l < lanes; ++l) {
+    auto lane = std::make_unique<Lane>();
+    lane->index = l;
+    for (uint32_t k = 0; k < opt.window; ++k) {
+      const uint32_t s = l * opt.window + k;
+      Slot& slot = bench.slots[s];
+      slot.lane = lane.get();
+      slot.out.resize(kBlock * 2);
+      lane->free.push_back(s);
+    }
+    bench.lanes.push_back(std::move(lane));
+  }
+
+  std::vector<Request*> batch;
+  std::vector<Slot*> taken_slots;
+  size_t next_block = 0;
+  const Clock::time_point t0 = Clock::now();
+  uint32_t rr = 0;
+  while (next_block < blocks) {
+    bool progressed = false;
+    for (uint32_t k = 0; k < lanes && next_block < blocks; ++k) {
+      Lane& lane = *bench.lanes[(rr + k) % lanes];
+      const uint32_t n = static_cast<uint32_t>(std::min<size_t>(opt.batch, blocks - next_block));
+      if (lane.inflight.load(std::memory_order_seq_cst) + n > opt.window) continue;
+      taken_slots.clear();
+      {
+        std::lock_guard lock(lane.mu);
+        for (uint32_t j = 0; j < n; ++j) {
+          taken_slots.push_back(&bench.slots[lane.free.back()]);
+          lane.free.pop_back();
+        }
+      }
+      batch.clear();
+      for (Slot* p : taken_slots) {
+        Slot& slot = *p;
+        batch.push_back(&slot.req);
+        slot.req = Request{};
+        slot.req.op = Operation::kCompress;
+        slot.req.framing = c.framing;
+        slot.req.level = c.level;
+        slot.src[0] = corpus.block(next_block++);
+        slot.dst[0] = slot.out;
+        slot.req.src = slot.src;
+        slot.req.dst = slot.dst;
+        slot.req.user = &slot;
+      }
+      lane.inflight.fetch_add(n, std::memory_order_seq_cst);
+      const size_t taken = device->submit_batch(batch, lane.index);
+      if (taken != n) {
+        std::fprintf(stderr, "device refused %zu of %u requests (queue depth too small?)\n",
+                     n - taken, n);
+        std::exit(1);
+      }
+      progressed = true;
+    }
+    rr = (rr + 1) % lanes;
+    if (progressed) continue;
+    // Every lane is full: sleep until a completion makes room for a batch.
+    const uint32_t seen = bench.wake.load(std::memory_order_seq_cst);
+    bench.waiting.store(true, std::memory_order_seq_cst);
+    bool room = false;
+    for (auto& lane : bench.lanes) {
+      room = room || lane->inflight.load(std::memory_order_seq_cst) + opt.batch <= opt.window;
+    }
+    if (room) {
+      bench.waiting.store(false, std::memory_order_seq_cst);
+      continue;
+    }
+    bench.wake.wait(seen, std::memory_order_seq_cst);
+  }
+  // Wait for the tail.
+  for (;;) {
+    if (bench.completed.load(std::memory_order_seq_cst) == blocks) break;
+    const uint32_t seen = bench.wake.load(std::memory_order_seq_cst);
+    bench.waiting.store(true, std::memory_order_seq_cst);
+    if (bench.completed.load(std::memory_order_seq_cst) == blocks) break;
+    bench.wake.wait(seen, std::memory_order_seq_cst);
+  }
+  DeviceRun run;
+  run.seconds = seconds_since(t0);
+  run.out_bytes = bench.out_bytes.load();
+  device.reset();
+  if (bench.failed.load()) {
+    std::fprintf(stderr, "device %s: request failed\n", c.algorithm);
+    std::exit(1);
+  }
+  return run;
+}
+
+bool parse_args(int argc, char** argv, Options* opt) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&](double* out) {
+      if (i + 1 >= argc) return false;
+      char* end = nullptr;
+      *out = std::strtod(argv[++i], &end);
+      return end != nullptr && *end == '\0' && *out > 0;
+    };
+    double v = 0;
+    if (a == "--threads" && value(&v)) {
+      opt->threads = static_cast<uint32_t>(v);
+    } else if (a == "--mb" && value(&v)) {
+      opt->mb = v;
+      opt->seconds = 0;
+    } else if (a == "--seconds" && value(&v)) {
+      opt->seconds = v;
+    } else if (a == "--reps" && value(&v)) {
+      opt->reps = static_cast<int>(v);
+    } else if (a == "--batch" && value(&v)) {
+      opt->batch = static_cast<uint32_t>(v);
+    } else if (a == "--window" && value(&v)) {
+      opt->window = static_cast<uint32_t>(v);
+    } else if (a == "--depth" && value(&v)) {
+      opt->depth = static_cast<uint32_t>(v);
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--threads N] [--mb N | --seconds S] [--reps N] [--batch N] "
+                   "[--window N] [--depth N]\n",
+                   argv[0]);
+      return false;
+    }
+  }
+  if (opt->threads == 0 || opt->batch == 0 || opt->window < opt->batch ||
+      opt->depth < opt->window) {
+    std::fprintf(stderr, "need threads >= 1, batch >= 1, window >= batch, depth >= window\n");
+    return false;
+  }
+  return true;
+}
+
+int run(int argc, char** argv) {
+  Options opt;
+  if (!parse_args(argc, argv, &opt)) return 2;
+  const Corpus corpus = make_corpus();
+  std::printf("4 KiB blocks, %u threads, batch %u, window %u/instance, depth %u, best of %d\n",
+              opt.threads, opt.batch, opt.window, opt.depth, opt.reps);
+  std::printf("%-8s %5s %7s %12s %12s %9s %7s\n", "algo", "level", "threads", "direct MB/s",
+              "device MB/s", "device %", "ratio");
+  for (const Case& c : kCases) {
+    if (find_engine(c.engine) == nullptr) {
+      std::printf("%-8s %5d   (engine %s not built)\n", c.algorithm, c.level, c.engine);
+      continue;
+    }
+    size_t blocks = static_cast<size_t>(opt.mb * 1e6 / kBlock);
+    double best_direct = 0, best_device = 0;
+    uint64_t out_bytes = 0;
+    for (int rep = 0; rep < opt.reps; ++rep) {
+      DirectRun d =
+          run_direct(c, corpus, opt.threads, opt.seconds > 0 && rep == 0 ? 0 : blocks, opt.seconds);
+      if (opt.seconds > 0 && rep == 0) blocks = d.blocks;  // the device does the same work
+      best_direct = std::max(best_direct, static_cast<double>(blocks * kBlock) / d.seconds / 1e6);
+      DeviceRun v = run_device(c, corpus, opt, blocks);
+      best_device = std::max(best_device, static_cast<double>(blocks * kBlock) / v.seconds / 1e6);
+      out_bytes = v.out_bytes;
+    }
+    std::printf("%-8s %5d %7u %12.1f %12.1f %8.1f%% %6.1f%%\n", c.algorithm, c.level, opt.threads,
+                best_direct, best_device, 100.0 * best_device / best_direct,
+                100.0 * static_cast<double>(out_bytes) / static_cast<double>(blocks * kBlock));
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace accz
+
+int main(int argc, char** argv) { return accz::run(argc, argv); }
