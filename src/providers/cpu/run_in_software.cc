@@ -42,7 +42,7 @@ void scatter(ByteSpan data, std::span<const MutableByteSpan> dst) {
   for (MutableByteSpan d : dst) {
     if (data.empty()) return;
     const size_t n = std::min(d.size(), data.size());
-    std::memcpy(d.data(), data.data(), n);
+    if (n != 0) std::memcpy(d.data(), data.data(), n);
     data = data.subspan(n);
   }
 }
@@ -133,7 +133,7 @@ class Pieces {
     size_t off = off_;
     for (size_t i = i_; i < list_.size() && got < n; ++i, off = 0) {
       const size_t take = std::min(n - got, list_[i].size() - off);
-      std::memcpy(out + got, list_[i].data() + off, take);
+      if (take != 0) std::memcpy(out + got, list_[i].data() + off, take);
       got += take;
     }
     return got;
