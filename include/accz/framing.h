@@ -104,7 +104,13 @@ class FramedCompressor {
 // kGzip: one member at a time — stream() answers end=true at the end of each member; call it
 // again with the following bytes to start the next member (is_gzip_magic() tells whether they
 // look like one). Same contract as Decompressor::stream() otherwise; kBadData with error()
-// describing the problem ("invalid header", "crc error", "length error", "unexpected end").
+// describing the problem: a header error from GzipHeaderParser ("invalid gzip header",
+// "unknown compression method", "unknown header flags set", "header crc mismatch") or from
+// the zlib header ("incorrect header check", "unknown compression method", "invalid window
+// size"), "invalid deflate data", "crc error", "adler32 error", "length error". A zlib header
+// asking for a preset dictionary gives kUnsupported with "dictionary required". Truncation
+// shows as kOk with end=false once the caller has no more input. Errors are sticky until
+// reset().
 class FramedDecompressor {
  public:
   FramedDecompressor(std::unique_ptr<Decompressor> d, Framing f);
@@ -125,6 +131,7 @@ class FramedDecompressor {
   uint32_t check_ = 0;
   uint64_t out_ = 0;
   int stage_ = 0;  // 0: header, 1: body, 2: trailer, 3: member done
+  Status failed_ = Status::kOk;  // the sticky error status, once error_ is set
 };
 
 inline bool is_gzip_magic(ByteSpan b) {
