@@ -138,12 +138,10 @@ ParsedCommand parse_args(int argc, char** argv) {
   b->add_option("paths", bench.paths, "Files or directories (default: built-in generated data)");
   b->add_option("--engine", bench.engines, "Engines to measure (repeatable; default: all)")
       ->delimiter(',')
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->allow_extra_args(false);
   b->add_option("--level", bench.levels, "Levels to measure (repeatable; default: 1, 6, 9)")
       ->delimiter(',')
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false)
       ->check(CLI::Range(0, 22));
   auto* json = b->add_flag("--json", bench.json, "Print JSON");
   b->add_flag("--csv", bench.csv, "Print CSV")->excludes(json);
@@ -151,7 +149,7 @@ ParsedCommand parse_args(int argc, char** argv) {
       ->check(CLI::Range(0.0, 60.0));
   b->add_option_function<size_t>(
        "--size", [&bench](size_t mib) { bench.generated_size = mib << 20; },
-       "MiB of each generated data kind (default 4)")
+       "MiB of each generated data kind (default 2)")
       ->check(CLI::Range(1, 1024));
 
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -41,8 +41,8 @@ struct BenchOptions {
   std::vector<int> levels;           // empty: a modest default set
   bool json = false;
   bool csv = false;
-  double seconds = 0.5;             // minimum measuring time per cell and direction
-  size_t generated_size = 4 << 20;  // bytes of each generated kind
+  double seconds = 0.25;            // minimum measuring time per cell and direction
+  size_t generated_size = 2 << 20;  // bytes of each generated kind
 };
 
 }  // namespace accz::cli
