@@ -34,11 +34,8 @@ const Engine& engine_for(Format f) {
   } else if (f == Format::kZstd) {
     e = find_engine("zstd");
   } else {
-    // ISA-L's inflate is the fastest streaming one, but the isal engine currently keeps up
-    // to 7 trailer bytes that ISA-L 2.30 read ahead at the end of a stream (it must hand back
-    // inflate_state::read_in_length / 8), which breaks member-after-member decoding; zlib
-    // goes first until that is fixed.
-    for (const char* name : {"zlib", "isal", "libdeflate"}) {
+    // ISA-L's inflate is the fastest streaming one; zlib's is always there.
+    for (const char* name : {"isal", "libdeflate", "zlib"}) {
       e = find_engine(name);
       if (e != nullptr && e->caps().stream_decompress) break;
       e = nullptr;
