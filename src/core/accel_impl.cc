@@ -143,12 +143,33 @@ size_t AccelImpl::submit_batch(std::span<Request* const> reqs) {
   return n;
 }
 
+namespace {
+
+// True while this thread is inside Device::submit/submit_batch: a completion arriving on it
+// then is a device completing inline, and must not wait for this very thread.
+thread_local int tl_in_device_submit = 0;
+
+struct InDeviceSubmit {
+  InDeviceSubmit() { ++tl_in_device_submit; }
+  ~InDeviceSubmit() { --tl_in_device_submit; }
+  InDeviceSubmit(const InDeviceSubmit&) = delete;
+  InDeviceSubmit& operator=(const InDeviceSubmit&) = delete;
+};
+
+}  // namespace
+
 // Offers prepared requests to one device, trying its instances in turn; returns how many
 // of the leading ones it took. *refusal is the device's answer to the first one refused.
+//
+// Untimed devices get the request already kInFlight: a device that refuses never touches it
+// again, so nothing can race the refusal, and one that accepts may complete (and the caller
+// reuse the request) before submit even returns — so we touch no accepted request after.
+// Timed devices get it kSubmitting and are armed after submit returns (see accepted()).
 size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status* refusal) {
+  const ReqState handed = slot->timed ? ReqState::kSubmitting : ReqState::kInFlight;
   for (Request* r : reqs) {
     r->internal.device = slot;
-    rs::set(r, ReqState::kSubmitting, rs::load_reason(r));
+    rs::set(r, handed, rs::load_reason(r));
   }
   const uint32_t instances = slot->info.instances;
   Device& dev = *slot->device;
@@ -156,8 +177,13 @@ size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status
     Request* r = reqs[0];
     uint32_t first = Router::next_instance(*slot);
     for (uint32_t k = 0; k < instances; ++k) {
-      r->internal.instance = (first + k) % instances;
-      Status st = dev.submit(r, r->internal.instance);
+      const uint32_t inst = (first + k) % instances;
+      r->internal.instance = inst;
+      Status st;
+      {
+        InDeviceSubmit scope;
+        st = dev.submit(r, inst);
+      }
       if (st == Status::kOk) {
         accepted(slot, reqs);
         return 1;
@@ -174,7 +200,11 @@ size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status
     uint32_t inst = Router::next_instance(*slot);
     auto piece = reqs.subspan(taken, std::min(piece_len, reqs.size() - taken));
     for (Request* r : piece) r->internal.instance = inst;
-    size_t got = dev.submit_batch(piece, inst);
+    size_t got;
+    {
+      InDeviceSubmit scope;
+      got = dev.submit_batch(piece, inst);
+    }
     if (got) accepted(slot, piece.first(got));
     taken += got;
     misses = got < piece.size() ? misses + 1 : 0;
@@ -183,17 +213,14 @@ size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status
   return taken;
 }
 
-// The device took `reqs`: they are in flight now, unless a completion beat us to it, in which
-// case this thread finishes them. Nothing here touches a request once it is kInFlight.
+// A timed device took `reqs`: arm their timers, moving them to kInFlight. Completions from
+// device threads wait for this (see complete()); only a device completing inline, on this
+// thread during submit, leaves one kCompletedEarly for us to finish here.
 void AccelImpl::accepted(DeviceSlot* slot, std::span<Request* const> reqs) {
-  if (slot->timed) {
-    std::vector<Request*> early;  // allocates only when a completion was that fast
-    timer_->arm(reqs, &early);
-    for (Request* r : early) finish_early(r);
-    return;
-  }
-  for (Request* r : reqs)
-    if (!rs::transition(r, ReqState::kSubmitting, ReqState::kInFlight)) finish_early(r);
+  if (!slot->timed) return;
+  std::vector<Request*> early;  // allocates only for inline completions
+  timer_->arm(reqs, &early);
+  for (Request* r : early) finish_early(r);
 }
 
 void AccelImpl::finish_early(Request* req) {
@@ -215,11 +242,18 @@ void AccelImpl::complete(Request* req) {
         finish(req);
         return;
       }
-    } else if (s == ReqState::kSubmitting || s == ReqState::kAborting) {
-      // Another thread holds the request; it sees this and finishes it.
+    } else if (s == ReqState::kAborting ||
+               (s == ReqState::kSubmitting && tl_in_device_submit > 0)) {
+      // The timer thread, or this very thread further up the stack, holds the request; it
+      // sees kCompletedEarly and finishes it.
       uint32_t to = (w & ~rs::kStateMask) | static_cast<uint32_t>(ReqState::kCompletedEarly);
       if (word.compare_exchange_weak(w, to, std::memory_order_acq_rel, std::memory_order_acquire))
         return;
+    } else if (s == ReqState::kSubmitting) {
+      // The submitter is between Device::submit returning and arming the timer: a short,
+      // lock-free step. Waiting for it keeps callbacks off the submitting thread.
+      std::this_thread::yield();
+      w = word.load(std::memory_order_acquire);
     } else {
       // A second completion, or one after a successful abort(): a device bug. Delivering
       // again could hand the caller a request it has already reused, so drop it.

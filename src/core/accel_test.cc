@@ -345,8 +345,8 @@ std::vector<BadOutputCase> bad_output_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, AccelVerify, ::testing::ValuesIn(bad_output_cases()),
-                         [](const auto& info) {
-                           const BadOutputCase& c = info.param;
+                         [](const auto& p) {
+                           const BadOutputCase& c = p.param;
                            std::string s = c.action == FakeAction::kCorrupt    ? "corrupt"
                                            : c.action == FakeAction::kTruncate ? "truncate"
                                                                                : "checksum";

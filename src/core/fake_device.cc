@@ -101,7 +101,8 @@ void FakeDevice::work() {
     }
     auto now = std::chrono::steady_clock::now();
     if (queue_.front().not_before > now) {
-      cv_.wait_until(lock, queue_.front().not_before);
+      const auto until = queue_.front().not_before;  // the job may be gone when we wake
+      cv_.wait_until(lock, until);
       continue;
     }
     Job job = queue_.front();

@@ -5,12 +5,17 @@
 // (second byte), and is only ever changed with atomic compare-and-swap through
 // std::atomic_ref, so exactly one thread wins each transition:
 //
-//   kSubmitting --device accepted--> kInFlight --completion--> kFinishing (completer owns it)
-//        |                              |
-//        | completion arrives           | timeout: kAborting --abort() true--> kFinishing
-//        | before submit returned       |            |  abort() false --> kInFlight again
-//        v                              |            |  completion meanwhile --> kCompletedEarly
-//   kCompletedEarly (the submitter, or the aborting timer thread, finishes it)
+//   untimed device:  kInFlight (set before Device::submit) --completion--> kFinishing
+//
+//   timed device:    kSubmitting --submit returned, timer armed--> kInFlight
+//                      | completion on a device thread: waits for kInFlight
+//                      | completion inline, inside submit: kCompletedEarly (submitter
+//                      |   finishes it)
+//                    kInFlight --completion--> kFinishing (the completer owns it)
+//                    kInFlight --timer--> kAborting --abort() true--> kFinishing (redo)
+//                                           | abort() false --> kInFlight (completion due)
+//                                           | completion meanwhile --> kCompletedEarly
+//                                           |   (the timer thread finishes it)
 //
 // Whoever moves a request to kFinishing is its only owner until delivery; nobody touches a
 // request after it has been delivered.
@@ -27,10 +32,10 @@ namespace accz {
 
 enum class ReqState : uint32_t {
   kIdle = 0,
-  kSubmitting,      // handed to Device::submit, which has not returned yet
+  kSubmitting,      // handed to a timed device whose submit has not returned / not armed
   kInFlight,        // the device has it
   kAborting,        // the timer thread is asking the device to abort it
-  kCompletedEarly,  // the device completed it while another thread held it (see above)
+  kCompletedEarly,  // completed while another thread held it; that thread finishes it
   kFinishing,       // one thread owns it: verifying, redoing in software, delivering
 };
 
