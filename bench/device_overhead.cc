@@ -1,17 +1,20 @@
 // device_overhead — what the cpu device's queues cost over calling an engine directly.
 //
-// For 4 KiB blocks of text-like data (about half compressible), compresses the same number of
-// blocks two ways on T threads:
+// For 4 KiB blocks of text-like data (deflate makes them about half their size), compresses
+// the same number of blocks three ways on T threads:
 //   direct  T threads, each with its own Compressor, calling the engine in a loop;
-//   device  the cpu device with T instances; one submitter thread sends batches of requests
-//           asynchronously with a bounded in-flight window per instance, and completions
-//           arrive by callback on the device's worker threads.
-// and prints MB/s (of input) for both and their ratio. The acceptance goal is device >= 90%
-// of direct. Each figure is the best of --reps runs, direct and device interleaved, because
-// the machine may be shared.
+//   device  the cpu device with T instances, talked to directly: one submitter thread sends
+//           batches asynchronously with a bounded in-flight window per instance, and
+//           completions arrive by callback on the device's worker threads;
+//   accel   the same through Accel::submit_batch and Request::on_complete (routing, request
+//           state tracking and delivery on top of the device).
+// and prints MB/s (of input) for each and their ratio to direct. The acceptance goal is
+// device >= 90% of direct. The device also computes each request's CRC-32, which the direct
+// loop does not. Each figure is the best of --reps runs, the modes interleaved, because the
+// machine may be shared.
 //
 // Usage: device_overhead [--threads N] [--mb N | --seconds S] [--reps N] [--batch N]
-//                        [--window N] [--depth N]
+//                        [--window N] [--depth N] [--no-accel]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "accz/accel.h"
 #include "accz/engine.h"
 #include "providers/cpu/cpu_device.h"
 #include "util/datagen.h"
@@ -43,6 +47,7 @@ struct Options {
   uint32_t batch = 64;    // requests per submit_batch
   uint32_t window = 256;  // requests in flight per instance
   uint32_t depth = 1024;  // device queue depth per instance
+  bool accel = true;      // also measure through Accel::submit_batch
 };
 
 struct Case {
@@ -130,13 +135,16 @@ DirectRun run_direct(const Case& c, const Corpus& corpus, uint32_t threads, size
   return run;
 }
 
-// --- device: asynchronous batches through the cpu device ---
+// --- device and accel: asynchronous batches ---
 
-struct DeviceBench;
+struct AsyncBench;
 
-// One instance's share of the requests and its free list.
+// A share of the requests in flight with its own window and free list: one per device
+// instance when talking to the device, one in all for the Accel (which picks instances).
 struct Lane {
+  AsyncBench* bench = nullptr;
   uint32_t index = 0;
+  uint32_t window = 0;
   std::atomic<uint32_t> inflight{0};
   std::mutex mu;
   std::vector<uint32_t> free;  // guarded by mu
@@ -150,8 +158,8 @@ struct Slot {
   std::vector<uint8_t> out;
 };
 
-struct DeviceBench : CompletionSink {
-  Options opt;
+struct AsyncBench {
+  uint32_t batch = 0;
   std::vector<std::unique_ptr<Lane>> lanes;
   std::vector<Slot> slots;
   std::atomic<bool> waiting{false};
@@ -160,9 +168,26 @@ struct DeviceBench : CompletionSink {
   std::atomic<uint64_t> completed{0};
   std::atomic<bool> failed{false};
 
-  // Worker threads call this; it recycles the slot and wakes the submitter only when the
-  // lane has room for a whole batch again (one wake-up per batch at most).
-  void complete(Request* req) override {
+  AsyncBench(uint32_t lane_count, uint32_t window, uint32_t batch_size) : batch(batch_size) {
+    slots = std::vector<Slot>(size_t{lane_count} * window);
+    for (uint32_t l = 0; l < lane_count; ++l) {
+      auto lane = std::make_unique<Lane>();
+      lane->bench = this;
+      lane->index = l;
+      lane->window = window;
+      for (uint32_t k = 0; k < window; ++k) {
+        const uint32_t s = l * window + k;
+        slots[s].lane = lane.get();
+        slots[s].out.resize(kBlock * 2);
+        lane->free.push_back(s);
+      }
+      lanes.push_back(std::move(lane));
+    }
+  }
+
+  // On a device worker thread: recycle the slot, and wake the submitter only when the lane
+  // has room for a whole batch again (at most one wake-up per batch).
+  void done(Request* req) {
     Slot* slot = static_cast<Slot*>(req->user);
     if (req->result.status != Status::kOk) failed.store(true, std::memory_order_relaxed);
     out_bytes.fetch_add(req->result.produced, std::memory_order_relaxed);
@@ -173,110 +198,148 @@ struct DeviceBench : CompletionSink {
     }
     const uint32_t left = lane.inflight.fetch_sub(1, std::memory_order_seq_cst) - 1;
     completed.fetch_add(1, std::memory_order_seq_cst);
-    if (left + opt.batch <= opt.window || left == 0) {
+    if (left + batch <= lane.window || left == 0) {
       if (waiting.exchange(false, std::memory_order_seq_cst)) {
         wake.fetch_add(1, std::memory_order_seq_cst);
         wake.notify_one();
       }
     }
   }
+
+  // Sleeps until done() signals, unless `ready` turns true after announcing the wait.
+  template <typename Ready>
+  void wait_unless(Ready ready) {
+    const uint32_t seen = wake.load(std::memory_order_seq_cst);
+    waiting.store(true, std::memory_order_seq_cst);
+    if (ready()) {
+      waiting.store(false, std::memory_order_seq_cst);
+      return;
+    }
+    wake.wait(seen, std::memory_order_seq_cst);
+  }
+
+  // Submits `blocks` blocks through `submit(batch, lane) -> taken`; returns the seconds from
+  // the first submit to the last completion.
+  template <typename Submit>
+  double run(const Case& c, const Corpus& corpus, size_t blocks, CompletionFn on_complete,
+             Submit submit) {
+    std::vector<Slot*> picked;
+    std::vector<Request*> reqs;
+    size_t next_block = 0;
+    uint32_t rr = 0;
+    const Clock::time_point t0 = Clock::now();
+    while (next_block < blocks) {
+      bool progressed = false;
+      for (uint32_t k = 0; k < lanes.size() && next_block < blocks; ++k) {
+        Lane& lane = *lanes[(rr + k) % lanes.size()];
+        const auto n = static_cast<uint32_t>(std::min<size_t>(batch, blocks - next_block));
+        if (lane.inflight.load(std::memory_order_seq_cst) + n > lane.window) continue;
+        picked.clear();
+        {
+          std::lock_guard lock(lane.mu);
+          for (uint32_t j = 0; j < n; ++j) {
+            picked.push_back(&slots[lane.free.back()]);
+            lane.free.pop_back();
+          }
+        }
+        reqs.clear();
+        for (size_t j = 0; j < picked.size(); ++j) {
+          Slot& slot = *picked[j];
+          slot.req = Request{};
+          slot.req.op = Operation::kCompress;
+          slot.req.framing = c.framing;
+          slot.req.level = c.level;
+          slot.src[0] = corpus.block(next_block + j);
+          slot.dst[0] = slot.out;
+          slot.req.src = slot.src;
+          slot.req.dst = slot.dst;
+          slot.req.user = &slot;
+          slot.req.on_complete = on_complete;
+          reqs.push_back(&slot.req);
+        }
+        lane.inflight.fetch_add(n, std::memory_order_seq_cst);
+        const size_t taken = submit(std::span<Request* const>(reqs), lane.index);
+        next_block += taken;
+        if (taken < n) {
+          // Backpressure: hand the refused slots back and come again later.
+          std::lock_guard lock(lane.mu);
+          for (size_t j = taken; j < n; ++j) {
+            lane.free.push_back(static_cast<uint32_t>(picked[j] - slots.data()));
+          }
+          lane.inflight.fetch_sub(static_cast<uint32_t>(n - taken), std::memory_order_seq_cst);
+        }
+        progressed = progressed || taken != 0;
+      }
+      rr = (rr + 1) % static_cast<uint32_t>(lanes.size());
+      if (progressed) continue;
+      // Every lane is full: sleep until a completion makes room for a batch.
+      wait_unless([&] {
+        for (auto& lane : lanes) {
+          if (lane->inflight.load(std::memory_order_seq_cst) + batch <= lane->window) return true;
+        }
+        return false;
+      });
+    }
+    while (completed.load(std::memory_order_seq_cst) != blocks) {
+      wait_unless([&] { return completed.load(std::memory_order_seq_cst) == blocks; });
+    }
+    return seconds_since(t0);
+  }
 };
 
-struct DeviceRun {
+struct SinkAdapter : CompletionSink {
+  AsyncBench* bench = nullptr;
+  void complete(Request* req) override { bench->done(req); }
+};
+
+void on_accel_complete(Request* req) { static_cast<Slot*>(req->user)->lane->bench->done(req); }
+
+struct AsyncRun {
   double seconds = 0;
   uint64_t out_bytes = 0;
 };
 
-DeviceRun run_device(const Case& c, const Corpus& corpus, const Options& opt, size_t blocks) {
-  DeviceBench bench;
-  bench.opt = opt;
-  auto device = make_cpu_device({.instances = opt.threads, .queue_depth = opt.depth}, &bench);
-  const uint32_t lanes = opt.threads;
-  bench.slots = std::vector<Slot>(size_t{lanes} * opt.window);
-  for (uint32_t l = 0; l < lanes; ++l) {
-    auto lane = std::make_unique<Lane>();
-    lane->index = l;
-    for (uint32_t k = 0; k < opt.window; ++k) {
-      const uint32_t s = l * opt.window + k;
-      Slot& slot = bench.slots[s];
-      slot.lane = lane.get();
-      slot.out.resize(kBlock * 2);
-      lane->free.push_back(s);
-    }
-    bench.lanes.push_back(std::move(lane));
-  }
-
-  std::vector<Request*> batch;
-  std::vector<Slot*> taken_slots;
-  size_t next_block = 0;
-  const Clock::time_point t0 = Clock::now();
-  uint32_t rr = 0;
-  while (next_block < blocks) {
-    bool progressed = false;
-    for (uint32_t k = 0; k < lanes && next_block < blocks; ++k) {
-      Lane& lane = *bench.lanes[(rr + k) % lanes];
-      const uint32_t n = static_cast<uint32_t>(std::min<size_t>(opt.batch, blocks - next_block));
-      if (lane.inflight.load(std::memory_order_seq_cst) + n > opt.window) continue;
-      taken_slots.clear();
-      {
-        std::lock_guard lock(lane.mu);
-        for (uint32_t j = 0; j < n; ++j) {
-          taken_slots.push_back(&bench.slots[lane.free.back()]);
-          lane.free.pop_back();
-        }
-      }
-      batch.clear();
-      for (Slot* p : taken_slots) {
-        Slot& slot = *p;
-        batch.push_back(&slot.req);
-        slot.req = Request{};
-        slot.req.op = Operation::kCompress;
-        slot.req.framing = c.framing;
-        slot.req.level = c.level;
-        slot.src[0] = corpus.block(next_block++);
-        slot.dst[0] = slot.out;
-        slot.req.src = slot.src;
-        slot.req.dst = slot.dst;
-        slot.req.user = &slot;
-      }
-      lane.inflight.fetch_add(n, std::memory_order_seq_cst);
-      const size_t taken = device->submit_batch(batch, lane.index);
-      if (taken != n) {
-        std::fprintf(stderr, "device refused %zu of %u requests (queue depth too small?)\n",
-                     n - taken, n);
-        std::exit(1);
-      }
-      progressed = true;
-    }
-    rr = (rr + 1) % lanes;
-    if (progressed) continue;
-    // Every lane is full: sleep until a completion makes room for a batch.
-    const uint32_t seen = bench.wake.load(std::memory_order_seq_cst);
-    bench.waiting.store(true, std::memory_order_seq_cst);
-    bool room = false;
-    for (auto& lane : bench.lanes) {
-      room = room || lane->inflight.load(std::memory_order_seq_cst) + opt.batch <= opt.window;
-    }
-    if (room) {
-      bench.waiting.store(false, std::memory_order_seq_cst);
-      continue;
-    }
-    bench.wake.wait(seen, std::memory_order_seq_cst);
-  }
-  // Wait for the tail.
-  for (;;) {
-    if (bench.completed.load(std::memory_order_seq_cst) == blocks) break;
-    const uint32_t seen = bench.wake.load(std::memory_order_seq_cst);
-    bench.waiting.store(true, std::memory_order_seq_cst);
-    if (bench.completed.load(std::memory_order_seq_cst) == blocks) break;
-    bench.wake.wait(seen, std::memory_order_seq_cst);
-  }
-  DeviceRun run;
-  run.seconds = seconds_since(t0);
+// The cpu device with T instances, one lane per instance, talked to directly.
+AsyncRun run_device(const Case& c, const Corpus& corpus, const Options& opt, size_t blocks) {
+  AsyncBench bench(opt.threads, opt.window, opt.batch);
+  SinkAdapter sink;
+  sink.bench = &bench;
+  auto device = make_cpu_device({.instances = opt.threads, .queue_depth = opt.depth}, &sink);
+  AsyncRun run;
+  run.seconds =
+      bench.run(c, corpus, blocks, nullptr, [&](std::span<Request* const> reqs, uint32_t lane) {
+        return device->submit_batch(reqs, lane);
+      });
   run.out_bytes = bench.out_bytes.load();
   device.reset();
   if (bench.failed.load()) {
     std::fprintf(stderr, "device %s: request failed\n", c.algorithm);
+    std::exit(1);
+  }
+  return run;
+}
+
+// The same work through Accel::submit_batch (routing, state tracking, delivery), with one
+// window as large as all the device lanes together.
+AsyncRun run_accel(const Case& c, const Corpus& corpus, const Options& opt, size_t blocks) {
+  AsyncBench bench(1, opt.threads * opt.window, opt.batch);
+  AccelOptions options;
+  options.cpu_instances = opt.threads;
+  options.queue_depth = opt.depth;
+  std::string error;
+  auto accel = Accel::open(options, &error);
+  if (accel == nullptr) {
+    std::fprintf(stderr, "Accel::open: %s\n", error.c_str());
+    std::exit(1);
+  }
+  AsyncRun run;
+  run.seconds = bench.run(
+      c, corpus, blocks, on_accel_complete,
+      [&](std::span<Request* const> reqs, uint32_t) { return accel->submit_batch(reqs); });
+  run.out_bytes = bench.out_bytes.load();
+  accel.reset();
+  if (bench.failed.load()) {
+    std::fprintf(stderr, "accel %s: request failed\n", c.algorithm);
     std::exit(1);
   }
   return run;
@@ -307,10 +370,12 @@ bool parse_args(int argc, char** argv, Options* opt) {
       opt->window = static_cast<uint32_t>(v);
     } else if (a == "--depth" && value(&v)) {
       opt->depth = static_cast<uint32_t>(v);
+    } else if (a == "--no-accel") {
+      opt->accel = false;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--threads N] [--mb N | --seconds S] [--reps N] [--batch N] "
-                   "[--window N] [--depth N]\n",
+                   "[--window N] [--depth N] [--no-accel]\n",
                    argv[0]);
       return false;
     }
@@ -329,27 +394,33 @@ int run(int argc, char** argv) {
   const Corpus corpus = make_corpus();
   std::printf("4 KiB blocks, %u threads, batch %u, window %u/instance, depth %u, best of %d\n",
               opt.threads, opt.batch, opt.window, opt.depth, opt.reps);
-  std::printf("%-8s %5s %7s %12s %12s %9s %7s\n", "algo", "level", "threads", "direct MB/s",
-              "device MB/s", "device %", "ratio");
+  std::printf("%-8s %5s %7s %12s %12s %9s %12s %9s %7s\n", "algo", "level", "threads",
+              "direct MB/s", "device MB/s", "device %", "accel MB/s", "accel %", "ratio");
   for (const Case& c : kCases) {
     if (find_engine(c.engine) == nullptr) {
       std::printf("%-8s %5d   (engine %s not built)\n", c.algorithm, c.level, c.engine);
       continue;
     }
     size_t blocks = static_cast<size_t>(opt.mb * 1e6 / kBlock);
-    double best_direct = 0, best_device = 0;
+    double best_direct = 0, best_device = 0, best_accel = 0;
     uint64_t out_bytes = 0;
+    auto mbps = [&](double seconds) {
+      return static_cast<double>(blocks * kBlock) / seconds / 1e6;
+    };
     for (int rep = 0; rep < opt.reps; ++rep) {
-      DirectRun d =
-          run_direct(c, corpus, opt.threads, opt.seconds > 0 && rep == 0 ? 0 : blocks, opt.seconds);
-      if (opt.seconds > 0 && rep == 0) blocks = d.blocks;  // the device does the same work
-      best_direct = std::max(best_direct, static_cast<double>(blocks * kBlock) / d.seconds / 1e6);
-      DeviceRun v = run_device(c, corpus, opt, blocks);
-      best_device = std::max(best_device, static_cast<double>(blocks * kBlock) / v.seconds / 1e6);
+      const bool timed = opt.seconds > 0 && rep == 0;
+      DirectRun d = run_direct(c, corpus, opt.threads, timed ? 0 : blocks, opt.seconds);
+      if (timed) blocks = d.blocks;  // the device then does the same work
+      best_direct = std::max(best_direct, mbps(d.seconds));
+      AsyncRun v = run_device(c, corpus, opt, blocks);
+      best_device = std::max(best_device, mbps(v.seconds));
       out_bytes = v.out_bytes;
+      if (opt.accel)
+        best_accel = std::max(best_accel, mbps(run_accel(c, corpus, opt, blocks).seconds));
     }
-    std::printf("%-8s %5d %7u %12.1f %12.1f %8.1f%% %6.1f%%\n", c.algorithm, c.level, opt.threads,
-                best_direct, best_device, 100.0 * best_device / best_direct,
+    std::printf("%-8s %5d %7u %12.1f %12.1f %8.1f%% %12.1f %8.1f%% %6.1f%%\n", c.algorithm, c.level,
+                opt.threads, best_direct, best_device, 100.0 * best_device / best_direct,
+                best_accel, 100.0 * best_accel / best_direct,
                 100.0 * static_cast<double>(out_bytes) / static_cast<double>(blocks * kBlock));
     std::fflush(stdout);
   }
