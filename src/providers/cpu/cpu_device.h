@@ -1,6 +1,14 @@
 // cpu_device.h — the software device: instances (bounded queues) served by worker threads
 // that run the engines. Always present; the floor every other device falls back to.
 //
+// Queues: an instance holds at most queue_depth outstanding requests, counting the ones its
+// worker has taken; a request's slot is freed just before the sink sees it, so a completion
+// callback can resubmit. abort() succeeds only while the request is still queued. The
+// destructor finishes every queued request (each completed once) and joins the workers.
+// Result::device is "cpu", or a view of the device's own name (valid while it lives) if
+// CpuDeviceOptions::name is another. Latency counts from internal.submitted when the router
+// set it, else from the device's own queueing time (kept in internal.device_data).
+//
 // Thread-safety: as accz::Device (all entry points concurrent-safe).
 #pragma once
 
@@ -22,7 +30,17 @@ std::unique_ptr<Device> make_cpu_device(const CpuDeviceOptions& options, Complet
 
 // Runs one request to completion on the calling thread with the software engines; fills
 // req->result (never kBusy). The cpu device's workers and the router's fallback use this.
-// Thread-safe; keeps per-thread engine contexts.
+// Which engine runs which request shape: see engine_choice.h.
+//
+// Result: kOk with consumed, produced, end and the checksum of the uncompressed bytes
+// (Adler-32 for kZlib, else CRC-32) continuing from checksum_seed. kIncompressible (only with
+// incompressible_ok): nothing produced; checksum still covers the input. kOutputOverflow: dst
+// too small; nothing usable produced. kBadData: corrupt or truncated input. kUnsupported: no
+// engine can do the shape (e.g. a flush or dictionary on a framing other than kRaw). On any
+// status but kOk, consumed and produced are 0 and dst holds unspecified bytes.
+//
+// Thread-safe; keeps per-thread engine contexts and bounce buffers (thread_context.h), so
+// small requests allocate nothing after the first of each shape.
 void run_in_software(Request* req);
 
 }  // namespace accz

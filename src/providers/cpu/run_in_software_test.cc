@@ -309,6 +309,9 @@ TEST(RunInSoftware, OutputOverflow) {
     EXPECT_EQ(one.run().status, Status::kOutputOverflow) << to_string(f);
     Job scattered(Operation::kDecompress, f, -1, packed, small, 0, 1000);
     EXPECT_EQ(scattered.run().status, Status::kOutputOverflow) << to_string(f);
+    // Nothing usable was produced: a caller must not mistake the prefix for a result.
+    EXPECT_EQ(scattered.req.result.produced, 0u);
+    EXPECT_EQ(scattered.req.result.consumed, 0u);
   }
 }
 
