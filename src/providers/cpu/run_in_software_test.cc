@@ -380,6 +380,21 @@ TEST(RunInSoftware, ChecksumContinuesFromSeed) {
   }
 }
 
+// More shapes than a thread keeps contexts for: evicted contexts are rebuilt, reused ones
+// are reset, and every result stays right.
+TEST(RunInSoftware, ManyShapesOnOneThread) {
+  const Bytes data = datagen::text(4096, 19);
+  for (int round = 0; round < 2; ++round) {
+    for (int level = 0; level <= 9; ++level) {
+      for (Framing f : {Framing::kRaw, Framing::kGzip, Framing::kZstdFrame, Framing::kLz4Frame}) {
+        const int l = f == Framing::kLz4Frame || f == Framing::kZstdFrame ? level + 1 : level;
+        EXPECT_EQ(decompress(f, compress(f, l, data), data.size()), data)
+            << to_string(f) << " level " << l;
+      }
+    }
+  }
+}
+
 TEST(RunInSoftware, EmptyInput) {
   for (Framing f : kAllFramings) {
     Bytes out(256);
