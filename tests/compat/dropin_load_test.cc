@@ -126,4 +126,29 @@ TEST(DropinLoad, FailedInitLeavesTheCallersFieldsAlone) {
   EXPECT_EQ(inflateInit2(nullptr, 15), Z_STREAM_ERROR);
 }
 
+namespace death {
+
+// Each case re-executes the test binary, so the child's first zlib call is the one that loads.
+class DropinLoadDeathTest : public testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void TearDown() override { unsetenv("ACCZ_REAL_ZLIB"); }
+};
+
+TEST_F(DropinLoadDeathTest, UnloadableRealZlibAbortsWithTheReason) {
+  setenv("ACCZ_REAL_ZLIB", "/nonexistent/libz.so.1", 1);
+  EXPECT_DEATH(compressBound(1), "dlmopen of the real zlib failed: /nonexistent/libz.so.1");
+}
+
+TEST_F(DropinLoadDeathTest, TheDropinIsNeverTakenForTheRealZlib) {
+  setenv("ACCZ_REAL_ZLIB", ACCZ_DROPIN_LIBRARY, 1);
+  EXPECT_DEATH(compressBound(1), "the real zlib path names this drop-in");
+}
+
+TEST_F(DropinLoadDeathTest, TheRealZlibIsNeverLookedUpBySoname) {
+  setenv("ACCZ_REAL_ZLIB", "libz.so.1", 1);
+  EXPECT_DEATH(compressBound(1), "must be named by an absolute path: libz.so.1");
+}
+
+}  // namespace death
 }  // namespace
