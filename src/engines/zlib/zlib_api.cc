@@ -2,7 +2,7 @@
 // addresses to fill the default table.
 #include "engines/zlib/zlib_api.h"
 
-#include <atomic>
+#include <mutex>
 
 namespace accz {
 namespace {
@@ -14,18 +14,27 @@ const ZlibApi kSystem = {
     &::inflateReset, &::inflateSetDictionary,
 };
 
-// Tables handed out must stay valid for objects that copied a pointer to them, so a
-// replaced table is never freed: set_zlib_api() runs a handful of times per process at most.
-std::atomic<const ZlibApi*> g_current{&kSystem};
+std::mutex g_mu;
+
+// Guarded by g_mu; read only when an engine object is made. A function-local static, so a
+// static initialiser elsewhere that makes an engine never sees it unset.
+ZlibApi& current() {
+  static ZlibApi table = kSystem;
+  return table;
+}
 
 }  // namespace
 
 const ZlibApi& system_zlib_api() { return kSystem; }
 
-const ZlibApi& zlib_api() { return *g_current.load(std::memory_order_acquire); }
+ZlibApi zlib_api() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return current();
+}
 
 void set_zlib_api(const ZlibApi& api) {
-  g_current.store(new ZlibApi(api), std::memory_order_release);
+  std::lock_guard<std::mutex> lock(g_mu);
+  current() = api;
 }
 
 }  // namespace accz

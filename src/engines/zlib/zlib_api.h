@@ -5,9 +5,9 @@
 // loads the real zlib privately and points the engine at it with set_zlib_api(). Nothing in
 // libaccz calls zlib's exported functions except through this table.
 //
-// Thread-safety: zlib_api() may be called from any thread. set_zlib_api() is meant for
-// start-up; objects created before it keep the table they started with (a stream must end
-// in the zlib that began it), objects created after it use the new one.
+// Thread-safety: zlib_api() and set_zlib_api() may be called from any thread. Objects
+// created before set_zlib_api() keep the table they started with (a stream must end in the
+// zlib that began it); objects created after it use the new one.
 #pragma once
 
 #include <zlib.h>
@@ -35,8 +35,9 @@ struct ZlibApi {
 // The table for the zlib libaccz was linked against.
 const ZlibApi& system_zlib_api();
 
-// The table new zlib Compressor/Decompressor objects use (system_zlib_api() by default).
-const ZlibApi& zlib_api();
+// A copy of the table new zlib Compressor/Decompressor objects use (system_zlib_api() by
+// default).
+ZlibApi zlib_api();
 
 // Point later zlib engine objects at `api`. Every member must be non-null. The table is
 // copied; `api` need not outlive the call.
