@@ -67,10 +67,13 @@ class Compressor {
   // kOutputOverflow: `out` filled up; call again with more space (and the rest of the input,
   //      and the same flush) to get the rest.
   // kUnsupported: !caps().stream_compress, or the flush mode is not in caps().flush_mask.
+  // After the end was written, stream() answers kOk/end=true to empty input and kUnsupported
+  // to more input, until reset(). A stream() after compress() starts a new stream.
   virtual CodecResult stream(ByteSpan in, MutableByteSpan out, Flush flush) = 0;
 
   // Prime the window with `dict` (deflate: the last 32 KiB are used) before the first
   // stream() call after construction or reset(). kUnsupported if !caps().dictionary.
+  // compress() does not use it (it starts from an empty window).
   virtual Status set_dictionary(ByteSpan dict) = 0;
 
   // Forget any stream in progress; keep the level and the scratch memory.
@@ -87,6 +90,9 @@ class Decompressor {
   // One-shot: `in` starts with one whole stream; bytes after its end are not consumed.
   // kOk with end=true; kBadData for corrupt or truncated input; kOutputOverflow if `out` is
   // too small. For kLz4Block framing `out` must be at least the original size.
+  // Any streaming state (and a dictionary) is discarded first. A full `out` without the end
+  // is reported as kOutputOverflow, so give a little more room than needed to tell
+  // truncated input (kBadData) from a short buffer.
   virtual CodecResult decompress(ByteSpan in, MutableByteSpan out) = 0;
 
   // Streaming: as Compressor::stream(). kOk with end=true once the stream's end was reached
