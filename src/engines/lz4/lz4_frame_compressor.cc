@@ -2,8 +2,11 @@
 //
 // LZ4F insists on output room for a worst-case block before it compresses anything, which a
 // caller with a small output buffer cannot give; such output goes through a staging buffer
-// sized once for the worst case of one 64 KiB piece and is handed out across calls.
-#define LZ4F_STATIC_LINKING_ONLY  // LZ4F_compressFrame_usingCDict: one-shot on our context
+// sized once for the worst case of one block and is handed out across calls.
+//
+// Input is gathered into whole 64 KiB blocks here rather than in LZ4F: LZ4F's own input
+// buffer is freed and reallocated for every frame, while with autoFlush it keeps none, and
+// each LZ4F_compressUpdate call then writes exactly one block.
 #include <lz4frame.h>
 
 #include <cstring>
@@ -24,6 +27,7 @@ LZ4F_preferences_t frame_preferences(int level) {
   p.frameInfo.blockMode = LZ4F_blockIndependent;
   p.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
   p.compressionLevel = level;
+  p.autoFlush = 1;  // every update is one whole block: we do the gathering
   return p;
 }
 
@@ -37,19 +41,17 @@ class Lz4FrameCompressor final : public Compressor {
     stage_cap_ = LZ4F_compressBound(kPiece, &prefs_);
     if (stage_cap_ < LZ4F_HEADER_SIZE_MAX) stage_cap_ = LZ4F_HEADER_SIZE_MAX;
     stage_.reset(new (std::nothrow) uint8_t[stage_cap_]);
-    return stage_ != nullptr;
+    acc_.reset(new (std::nothrow) uint8_t[kPiece]);
+    return stage_ != nullptr && acc_ != nullptr;
   }
 
   CodecResult compress(ByteSpan in, MutableByteSpan out) override {
+    // The streaming path with the frame's size filled in. LZ4F_compressFrame would be a
+    // little more direct, but it sizes the context's buffers differently from streaming,
+    // and switching between the two reallocates them on every call.
     reset();
     LZ4F_preferences_t p = prefs_;
     p.frameInfo.contentSize = in.size();  // lets a reader size its buffer up front
-    if (out.size() >= LZ4F_compressFrameBound(in.size(), &p)) {
-      size_t n = LZ4F_compressFrame_usingCDict(cctx_, out.data(), out.size(), in.data(), in.size(),
-                                               nullptr, &p);
-      if (LZ4F_isError(n)) return codec_result(Status::kDeviceError);
-      return codec_result(Status::kOk, in.size(), n, true);
-    }
     CodecResult r = run(in, out, Flush::kFinish, &p);
     reset();
     if (r.status == Status::kOutputOverflow) r.consumed = 0;
@@ -66,6 +68,7 @@ class Lz4FrameCompressor final : public Compressor {
     // A frame left half-written is abandoned: compressBegin starts the context afresh.
     phase_ = Phase::kIdle;
     stage_pos_ = stage_len_ = 0;
+    acc_len_ = 0;
   }
 
   size_t bound(size_t in_len) const override {
@@ -111,6 +114,7 @@ class Lz4FrameCompressor final : public Compressor {
   CodecResult run(ByteSpan in, MutableByteSpan out, Flush flush, const LZ4F_preferences_t* p) {
     size_t in_pos = 0, out_pos = 0, cap = 0;
     bool staged = false;
+    Status status = Status::kOk;
     if (!drain(out, &out_pos)) return codec_result(Status::kOutputOverflow, 0, out_pos);
     if (phase_ == Phase::kEnded) {
       return in.empty() ? codec_result(Status::kOk, 0, out_pos, true)
@@ -124,29 +128,67 @@ class Lz4FrameCompressor final : public Compressor {
       if (!emit(n, staged, out, &out_pos)) return codec_result(Status::kOutputOverflow, 0, out_pos);
     }
     while (in_pos < in.size()) {
-      const size_t piece = std::min(kPiece, in.size() - in_pos);
-      uint8_t* dst = target(out, out_pos, LZ4F_compressBound(piece, &prefs_), &cap, &staged);
-      size_t n = LZ4F_compressUpdate(cctx_, dst, cap, in.data() + in_pos, piece, nullptr);
-      if (LZ4F_isError(n)) return codec_result(Status::kDeviceError, in_pos, out_pos);
-      in_pos += piece;
-      if (!emit(n, staged, out, &out_pos))
-        return codec_result(Status::kOutputOverflow, in_pos, out_pos);
+      const uint8_t* block = nullptr;
+      size_t block_len = 0;
+      if (acc_len_ == 0 && in.size() - in_pos >= kPiece) {
+        block = in.data() + in_pos;  // a whole block straight from the caller
+        block_len = kPiece;
+        in_pos += kPiece;
+      } else {
+        const size_t n = std::min(kPiece - acc_len_, in.size() - in_pos);
+        std::memcpy(acc_.get() + acc_len_, in.data() + in_pos, n);
+        acc_len_ += n;
+        in_pos += n;
+        if (acc_len_ < kPiece) break;
+        block = acc_.get();
+        block_len = kPiece;
+        acc_len_ = 0;
+      }
+      if (!write_block(block, block_len, out, &out_pos, &status))
+        return codec_result(status, in_pos, out_pos);
     }
     if (flush == Flush::kNone) return codec_result(Status::kOk, in_pos, out_pos);
+    if (acc_len_ > 0) {  // a flush ends the block in progress
+      const size_t n = acc_len_;
+      acc_len_ = 0;
+      if (!write_block(acc_.get(), n, out, &out_pos, &status))
+        return codec_result(status, in_pos, out_pos);
+    }
+    if (flush != Flush::kFinish) return codec_result(Status::kOk, in_pos, out_pos);
     uint8_t* dst = target(out, out_pos, LZ4F_compressBound(0, &prefs_), &cap, &staged);
-    size_t n = flush == Flush::kFinish ? LZ4F_compressEnd(cctx_, dst, cap, nullptr)
-                                       : LZ4F_flush(cctx_, dst, cap, nullptr);
+    size_t n = LZ4F_compressEnd(cctx_, dst, cap, nullptr);
     if (LZ4F_isError(n)) return codec_result(Status::kDeviceError, in_pos, out_pos);
-    if (flush == Flush::kFinish) phase_ = Phase::kEnded;
+    phase_ = Phase::kEnded;
     if (!emit(n, staged, out, &out_pos))
       return codec_result(Status::kOutputOverflow, in_pos, out_pos);
-    return codec_result(Status::kOk, in_pos, out_pos, flush == Flush::kFinish);
+    return codec_result(Status::kOk, in_pos, out_pos, true);
+  }
+
+  // Compresses one block; false with *status set if its output could not all be handed out
+  // (kOutputOverflow: the rest is staged) or LZ4F failed.
+  bool write_block(const uint8_t* src, size_t len, MutableByteSpan out, size_t* out_pos,
+                   Status* status) {
+    size_t cap = 0;
+    bool staged = false;
+    uint8_t* dst = target(out, *out_pos, LZ4F_compressBound(len, &prefs_), &cap, &staged);
+    size_t n = LZ4F_compressUpdate(cctx_, dst, cap, src, len, nullptr);
+    if (LZ4F_isError(n)) {
+      *status = Status::kDeviceError;
+      return false;
+    }
+    if (!emit(n, staged, out, out_pos)) {
+      *status = Status::kOutputOverflow;
+      return false;
+    }
+    return true;
   }
 
   LZ4F_preferences_t prefs_;
   LZ4F_cctx* cctx_ = nullptr;
   std::unique_ptr<uint8_t[]> stage_;
   size_t stage_cap_ = 0, stage_pos_ = 0, stage_len_ = 0;
+  std::unique_ptr<uint8_t[]> acc_;  // input gathered towards the next whole block
+  size_t acc_len_ = 0;
   Phase phase_ = Phase::kIdle;
 };
 
