@@ -10,7 +10,15 @@
 // the chosen device refuses (busy, unsupported), fails, times out, or returns output that
 // fails verification, the software floor completes the request instead: the caller sees
 // success, and the device's stats record the fallback and its reason. A request is
-// completed exactly once, whatever happens.
+// completed exactly once, whatever happens. When software redoes a request, its output
+// overwrites whatever the device left in dst. A device's kBadData or kOutputOverflow is
+// checked by running the request in software: if software agrees, that answer is delivered
+// with fallback kNone (the device was right); if not, software's answer, with kDeviceError.
+//
+// Where completions run: callbacks run on a device's worker thread, on the timeout thread
+// (requests that timed out or raced their abort), or — only for a device that completes
+// inside its own submit() — on the submitting thread. Result::device names the device whose
+// answer was delivered ("cpu" after a fallback).
 //
 // Backpressure: every instance queue is bounded. When the device and the floor are both full,
 // submit() answers kBusy and takes nothing; memory never grows with offered load.
@@ -47,7 +55,9 @@ struct AccelOptions {
   // environment variable ACCZ_PLUGINS (colon-separated) adds to this list.
   std::vector<std::string> plugin_paths;
   // Check the output of untrusted devices in software before completing (compress: decode it
-  // and compare checksums; decompress: recompute the checksum). Default: true.
+  // and compare with the input; decompress: recompute the checksum and match it against the
+  // stream's own trailer, or decode again where the framing has none). Default: true.
+  // Trade-off: costs a software decompression per request; off trusts devices blindly.
   bool verify = true;
   // A request an untrusted device has not completed by then is aborted and done in software.
   // Default: 2 s. Zero disables the timeout.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -704,6 +705,20 @@ TEST(AccelOpen, BadOptionsFailWithAMessage) {
   bad_plugin.plugin_paths = {"/nonexistent/libnothing.so"};
   EXPECT_FALSE(Accel::open(bad_plugin, &err));
   EXPECT_NE(err.find("/nonexistent/libnothing.so"), std::string::npos) << err;
+}
+
+TEST(AccelOpen, PluginsFromTheEnvironmentAreLoaded) {
+  const char* old = std::getenv("ACCZ_PLUGINS");
+  std::string saved = old ? old : "";
+  ::setenv("ACCZ_PLUGINS", "::/nonexistent/from-env.so:", 1);
+  std::string err;
+  auto accel = Accel::open(AccelOptions{}, &err);
+  if (old)
+    ::setenv("ACCZ_PLUGINS", saved.c_str(), 1);
+  else
+    ::unsetenv("ACCZ_PLUGINS");
+  EXPECT_FALSE(accel);
+  EXPECT_NE(err.find("/nonexistent/from-env.so"), std::string::npos) << err;
 }
 
 TEST(AccelOpen, FaultDeviceFallbacksNeverLoseData) {
