@@ -60,7 +60,8 @@ struct AccelOptions {
   // Trade-off: costs a software decompression per request; off trusts devices blindly.
   bool verify = true;
   // A request an untrusted device has not completed by then is aborted and done in software.
-  // Default: 2 s. Zero disables the timeout.
+  // Default: 2 s. Zero disables the timeout (a device that never completes then blocks
+  // drain() and the destructor).
   std::chrono::milliseconds timeout{2000};
 };
 
@@ -87,7 +88,9 @@ class Accel {
   virtual Status submit(Request* req) = 0;
 
   // Submit many requests; returns how many of the leading ones were taken (the first one not
-  // taken was refused with kBusy). Much cheaper per request than submit() for small requests.
+  // taken was refused with kBusy — or kUnsupported if no device can do it; submit() it alone
+  // to tell). Much cheaper per request than submit() for small requests: consecutive requests
+  // bound for the same device go to it in one call per instance.
   virtual size_t submit_batch(std::span<Request* const> reqs) = 0;
 
   // Hands out up to `max` finished requests whose on_complete is nullptr, writing them to
