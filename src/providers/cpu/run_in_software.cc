@@ -253,9 +253,9 @@ void decompress(Request* req, const EnginePlan& plan, ThreadContext& tc) {
   r.consumed = cr.consumed;
   r.produced = cr.produced;
   r.end = cr.end;
-  // A single zlib stream's Adler-32 was computed while checking its trailer; gzip input may be
-  // several members, so its CRC is taken over the whole output here.
-  r.checksum = req->framing == Framing::kZlib
+  // The framing layer computed the checksum of everything it decoded (every gzip member) to
+  // check the trailers; continuing it saves a second pass over the output.
+  r.checksum = wrapped(req->framing)
                    ? continue_checksum(req->framing, req->checksum_seed, framed_check, cr.produced)
                    : checksum_of(req->framing, req->checksum_seed, out.first(cr.produced));
 }
