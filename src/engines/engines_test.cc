@@ -392,7 +392,9 @@ TEST_P(EngineTest, DictionaryRoundTrip) {
   c_->reset();
   ASSERT_EQ(c_->set_dictionary(dict), Status::kOk);
   Bytes with_dict = stream_compress(in, 1000, 100'000);
-  if (!stores()) EXPECT_LT(with_dict.size(), plain.size() / 4);
+  if (!stores()) {
+    EXPECT_LT(with_dict.size(), plain.size() / 4);
+  }
   // Every deflate decompressor that takes a dictionary decodes it.
   for (const Engine* e : engines()) {
     if (e->caps().algorithm != Algorithm::kDeflate || !e->caps().dictionary) continue;
