@@ -59,6 +59,11 @@ void add_file_options(CLI::App* app, CompressOptions& o, bool compress) {
          "--format", [&o](const std::string& name) { o.format = parse_format(name); },
          compress ? "Output format (default gzip)" : "Input format (default: detected)")
       ->check(CLI::IsMember({"gzip", "zlib", "raw", "deflate", "lz4", "zstd"}));
+  app->add_option("--fault", o.fault_spec,
+                  "Route through a fault-injecting device, e.g. error=0.1,busy=0.05,seed=7");
+  app->add_option("--plugin", o.plugins, "Load a provider plugin (repeatable)")
+      ->allow_extra_args(false);
+  app->add_flag("--stats", o.stats, "Print each device's counters on stderr when done");
   app->add_flag_callback(
       "--no-progress", [&o] { o.progress = false; },
       "No progress bar (shown on a terminal for large inputs)");
@@ -88,7 +93,7 @@ std::vector<std::string> rewrite_level_flags(const std::vector<std::string>& arg
     if (a.size() < 2 || a[0] != '-' || a[1] == '-') {
       // --option VALUE pairs: the value may itself look like a digit flag.
       if (a == "--level" || a == "--format" || a == "--suffix" || a == "--threads" ||
-          a == "--strategy" || a == "--chunk-size")
+          a == "--strategy" || a == "--chunk-size" || a == "--fault" || a == "--plugin")
         value_next = true;
       out.push_back(a);
       continue;
@@ -132,7 +137,8 @@ ParsedCommand parse_args(int argc, char** argv) {
   devices->add_flag("--json", dev.json, "Print JSON");
   devices->add_option("--fault", dev.fault_spec,
                       "Add a fault-injecting device, e.g. error=0.1,busy=0.05,seed=7");
-  devices->add_option("--plugin", dev.plugins, "Load a provider plugin (repeatable)");
+  devices->add_option("--plugin", dev.plugins, "Load a provider plugin (repeatable)")
+      ->allow_extra_args(false);
 
   auto* b = app.add_subcommand("bench", "Benchmark the engines: ratio and speed per level");
   b->add_option("paths", bench.paths, "Files or directories (default: built-in generated data)");

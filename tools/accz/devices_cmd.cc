@@ -69,26 +69,28 @@ std::string bytes_text(size_t n) {
   return std::to_string(n) + " B";
 }
 
-void print_table(const std::vector<DeviceReport>& devices) {
+}  // namespace
+
+void print_devices(std::FILE* out, const std::vector<DeviceReport>& devices) {
   for (const auto& d : devices) {
     const DeviceInfo& i = d.info;
     const DeviceStats& s = d.stats;
     std::vector<std::string> framings;
     for (Framing f : i.framings) framings.emplace_back(to_string(f));
-    std::printf("%s  (provider %s, priority %d, %s)\n", i.name.c_str(), i.provider.c_str(),
-                i.priority, i.trusted ? "trusted" : "verified in software");
-    if (!i.description.empty()) std::printf("  %s\n", i.description.c_str());
-    std::printf("  instances     %u x queue depth %u\n", i.instances, i.queue_depth);
-    std::printf("  framings      %s\n", join(framings).c_str());
-    std::printf("  levels        deflate %d-%d, lz4 %d-%d, zstd %d-%d\n", i.deflate_min_level,
-                i.deflate_max_level, i.lz4_min_level, i.lz4_max_level, i.zstd_min_level,
-                i.zstd_max_level);
-    std::printf("  engines       %s\n", join(i.engines).c_str());
-    std::printf("  limits        max request %s, min offload %s\n",
-                i.max_request ? bytes_text(i.max_request).c_str() : "unlimited",
-                bytes_text(i.min_offload).c_str());
-    std::printf(
-        "  stats         %llu requests, %llu B in, %llu B out, %llu busy, %llu fallbacks",
+    std::fprintf(out, "%s  (provider %s, priority %d, %s)\n", i.name.c_str(), i.provider.c_str(),
+                 i.priority, i.trusted ? "trusted" : "verified in software");
+    if (!i.description.empty()) std::fprintf(out, "  %s\n", i.description.c_str());
+    std::fprintf(out, "  instances     %u x queue depth %u\n", i.instances, i.queue_depth);
+    std::fprintf(out, "  framings      %s\n", join(framings).c_str());
+    std::fprintf(out, "  levels        deflate %d-%d, lz4 %d-%d, zstd %d-%d\n", i.deflate_min_level,
+                 i.deflate_max_level, i.lz4_min_level, i.lz4_max_level, i.zstd_min_level,
+                 i.zstd_max_level);
+    std::fprintf(out, "  engines       %s\n", join(i.engines).c_str());
+    std::fprintf(out, "  limits        max request %s, min offload %s\n",
+                 i.max_request ? bytes_text(i.max_request).c_str() : "unlimited",
+                 bytes_text(i.min_offload).c_str());
+    std::fprintf(
+        out, "  stats         %llu requests, %llu B in, %llu B out, %llu busy, %llu fallbacks",
         static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.bytes_in),
         static_cast<unsigned long long>(s.bytes_out), static_cast<unsigned long long>(s.busy),
         static_cast<unsigned long long>(s.fallback_total()));
@@ -99,11 +101,9 @@ void print_table(const std::vector<DeviceReport>& devices) {
                  std::string(to_string(static_cast<FallbackReason>(r))) + " " +
                  std::to_string(s.fallbacks[r]);
     }
-    std::printf("%s\n", reasons.empty() ? "" : (" (" + reasons + ")").c_str());
+    std::fprintf(out, "%s\n", reasons.empty() ? "" : (" (" + reasons + ")").c_str());
   }
 }
-
-}  // namespace
 
 int run_devices(const DevicesOptions& o) {
   AccelOptions ao;
@@ -121,7 +121,7 @@ int run_devices(const DevicesOptions& o) {
     for (const auto& d : devices) j.push_back(to_json(d));
     std::cout << json{{"devices", j}}.dump(2) << '\n';
   } else {
-    print_table(devices);
+    print_devices(stdout, devices);
   }
   return kExitOk;
 }

@@ -3,9 +3,16 @@
 // Single-threaded front: call from the main thread.
 #pragma once
 
+#include <cstdio>
+#include <vector>
+
+#include "accz/accel.h"
 #include "options.h"
 
 namespace accz::cli {
+
+// The human-readable listing, also printed by `compress --stats`.
+void print_devices(std::FILE* out, const std::vector<DeviceReport>& devices);
 
 int run_devices(const DevicesOptions& options);
 

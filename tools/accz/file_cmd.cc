@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "accz/accel.h"
+#include "devices_cmd.h"
 #include "file_io.h"
 #include "parallel_compress.h"
 #include "progress.h"
@@ -45,6 +46,10 @@ class FileCommand {
         report_.error(f == "-" ? "stdin" : f, e.what());
       }
     }
+    if (o_.stats && accel_) {
+      accel_->drain();
+      print_devices(stderr, accel_->devices());
+    }
     return report_.exit_code();
   }
 
@@ -53,6 +58,8 @@ class FileCommand {
     if (!accel_) {
       AccelOptions ao;
       ao.cpu_instances = o_.threads;
+      ao.fault_spec = o_.fault_spec;
+      ao.plugin_paths = o_.plugins;
       std::string err;
       accel_ = Accel::open(ao, &err);
       if (!accel_) throw IoError("cannot open the devices: " + err);

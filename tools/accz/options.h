@@ -26,6 +26,9 @@ struct CompressOptions {
   bool progress = true;          // --no-progress turns the stderr bar off
   size_t chunk_size = 0;         // --chunk-size (bytes); 0: chosen per format and level
   std::string strategy;          // --strategy members|stream|auto (parallel gzip layout)
+  std::string fault_spec;        // --fault: route through a fault-injecting device (demo, tests)
+  std::vector<std::string> plugins;  // --plugin: provider plugins to load
+  bool stats = false;                // --stats: print the devices' counters on stderr at the end
   std::vector<std::string> files;
 };
 
