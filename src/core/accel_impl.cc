@@ -18,6 +18,9 @@ namespace {
 // Batches are cut into pieces of at least this many requests per instance, so a batch
 // spreads over the instances without paying a device call per request.
 constexpr size_t kMinPiece = 32;
+// How long a device thread's completion waits for its submitter to arm the timer before
+// leaving the request to the submitter (which then runs the callback on its own thread).
+constexpr int kArmWaitYields = 1000;
 // How often waiters wake to drive devices that have no threads of their own.
 constexpr std::chrono::milliseconds kDriveInterval{1};
 
@@ -214,8 +217,9 @@ size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status
 }
 
 // A timed device took `reqs`: arm their timers, moving them to kInFlight. Completions from
-// device threads wait for this (see complete()); only a device completing inline, on this
-// thread during submit, leaves one kCompletedEarly for us to finish here.
+// device threads wait for this (see complete()); a device completing inline, on this thread
+// during submit (or one we kept waiting too long), leaves a request kCompletedEarly for us
+// to finish here.
 void AccelImpl::accepted(DeviceSlot* slot, std::span<Request* const> reqs) {
   if (!slot->timed) return;
   std::vector<Request*> early;  // allocates only for inline completions
@@ -233,7 +237,7 @@ void AccelImpl::finish_early(Request* req) {
 void AccelImpl::complete(Request* req) {
   auto word = rs::word(req);
   uint32_t w = word.load(std::memory_order_acquire);
-  for (;;) {
+  for (int waited = 0;;) {
     ReqState s = rs::state(w);
     if (s == ReqState::kInFlight) {
       uint32_t to = (w & ~rs::kStateMask) | static_cast<uint32_t>(ReqState::kFinishing);
@@ -242,18 +246,20 @@ void AccelImpl::complete(Request* req) {
         finish(req);
         return;
       }
-    } else if (s == ReqState::kAborting ||
-               (s == ReqState::kSubmitting && tl_in_device_submit > 0)) {
-      // The timer thread, or this very thread further up the stack, holds the request; it
-      // sees kCompletedEarly and finishes it.
+    } else if (s == ReqState::kSubmitting && tl_in_device_submit == 0 && waited < kArmWaitYields) {
+      // The submitter is between Device::submit returning and arming the timer: a short,
+      // lock-free step. Waiting for it keeps callbacks off the submitting thread.
+      ++waited;
+      std::this_thread::yield();
+      w = word.load(std::memory_order_acquire);
+    } else if (s == ReqState::kSubmitting || s == ReqState::kAborting) {
+      // Another thread holds the request — the timer thread, this very thread further up
+      // the stack (a device completing inline), or a submitter that is taking long (perhaps
+      // blocked on a lock this device holds while completing) — and finishes it when it
+      // sees kCompletedEarly.
       uint32_t to = (w & ~rs::kStateMask) | static_cast<uint32_t>(ReqState::kCompletedEarly);
       if (word.compare_exchange_weak(w, to, std::memory_order_acq_rel, std::memory_order_acquire))
         return;
-    } else if (s == ReqState::kSubmitting) {
-      // The submitter is between Device::submit returning and arming the timer: a short,
-      // lock-free step. Waiting for it keeps callbacks off the submitting thread.
-      std::this_thread::yield();
-      w = word.load(std::memory_order_acquire);
     } else {
       // A second completion, or one after a successful abort(): a device bug. Delivering
       // again could hand the caller a request it has already reused, so drop it.

@@ -496,6 +496,35 @@ TEST(AccelTimeout, LateCompletionRacingAbortDeliversExactlyOnce) {
               (unsigned long long)d.completed(), (unsigned long long)d.abort_refused());
 }
 
+// A device completing inside its own submit(): with and without a timer armed.
+TEST(AccelDelivery, InlineCompletionsAreDeliveredOnce) {
+  for (int timed = 0; timed < 2; ++timed) {
+    AccelOptions o;
+    o.timeout = std::chrono::milliseconds(timed ? 5000 : 0);
+    Rig rig = make_rig(o, {fake("inline", 20, FakeAction::kInline)});
+    auto j = compress_job(4096, 1);
+    Result r = rig.accel->run(j->req);
+    EXPECT_EQ(r.device, "inline");
+    expect_round_trip(*j);
+
+    std::vector<std::unique_ptr<Job>> jobs;
+    std::vector<Request*> ptrs;
+    for (int i = 0; i < 100; ++i) {
+      jobs.push_back(compress_job(2048, i));
+      jobs.back()->req.on_complete = [](Request* q) { static_cast<Job*>(q->user)->delivered++; };
+      ptrs.push_back(&jobs.back()->req);
+    }
+    EXPECT_EQ(rig.accel->submit_batch(ptrs), ptrs.size());
+    rig.accel->drain();
+    for (auto& jj : jobs) {
+      EXPECT_EQ(jj->delivered.load(), 1);
+      EXPECT_EQ(jj->req.result.device, "inline");
+      expect_round_trip(*jj);
+    }
+    EXPECT_EQ(rig.accel->timers_armed(), 0u);
+  }
+}
+
 // --- delivery modes ---
 
 TEST(AccelDelivery, PollModeDeliversEachOnce) {

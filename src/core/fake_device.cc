@@ -50,6 +50,7 @@ Status FakeDevice::submit(Request* req, uint32_t instance) {
 size_t FakeDevice::submit_batch(std::span<Request* const> reqs, uint32_t instance) {
   instance %= options_.info.instances;
   size_t taken = 0;
+  std::vector<Request*> now_done;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Request* r : reqs) {
@@ -58,6 +59,11 @@ size_t FakeDevice::submit_batch(std::span<Request* const> reqs, uint32_t instanc
           depth_[instance] >= options_.info.queue_depth) {
         busy_.fetch_add(1);
         break;
+      }
+      if (a == FakeAction::kInline) {
+        now_done.push_back(r);
+        ++taken;
+        continue;
       }
       ++depth_[instance];
       ++per_instance_[instance];
@@ -76,6 +82,7 @@ size_t FakeDevice::submit_batch(std::span<Request* const> reqs, uint32_t instanc
   }
   submitted_.fetch_add(taken);
   if (taken) cv_.notify_all();
+  for (Request* r : now_done) execute(r, FakeAction::kOk);
   return taken;
 }
 

@@ -30,6 +30,7 @@ enum class FakeAction {
   kClaimBadData,  // complete with kBadData whatever the input
   kHang,          // never complete unless aborted (or the device is destroyed)
   kLate,          // complete after about `late_delay`, racing the router's abort()
+  kInline,        // complete inside submit(), on the submitting thread
 };
 
 struct FakeOptions {
