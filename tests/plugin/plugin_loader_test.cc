@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "accz/provider_abi.h"
 #include "fault/codec_check.h"
@@ -231,6 +233,42 @@ TEST(PluginLoader, AbortTakesBackQueuedRequestsAndTheRestCompleteOnce) {
       EXPECT_EQ(jobs[i]->req.result.status, Status::kOk);
     }
   }
+}
+
+// Aborts racing with the plugin's worker: each request is either taken back (abort() said
+// true) or completed, exactly once, never both.
+TEST(PluginLoader, AbortRacingWithCompletionIsExactlyOnce) {
+  CountingSink sink;
+  std::string err;
+  auto devices = load(ACCZ_EXAMPLE_PLUGIN, &sink, &err, 4096);
+  ASSERT_EQ(devices.size(), 1u) << err;
+  Device& d = *devices[0];
+  std::vector<uint8_t> input = datagen::text(3000, 8);
+  constexpr size_t kJobs = 1000;
+  std::vector<std::vector<uint8_t>> outs(kJobs, std::vector<uint8_t>(input.size() + 100));
+  std::vector<std::unique_ptr<Job>> jobs;
+  for (size_t i = 0; i < kJobs; ++i)
+    jobs.push_back(std::make_unique<Job>(Operation::kCompress, Framing::kRaw, input, outs[i], 1));
+  std::atomic<size_t> submitted{0};
+  std::vector<std::atomic<bool>> aborted(kJobs);
+  std::thread aborter([&] {
+    for (size_t i = 0; i < kJobs; i += 2) {
+      while (submitted.load() <= i) std::this_thread::yield();
+      aborted[i] = d.abort(&jobs[i]->req);
+    }
+  });
+  for (size_t i = 0; i < kJobs; ++i) {
+    ASSERT_EQ(d.submit(&jobs[i]->req, 0), Status::kOk);
+    submitted.store(i + 1);
+  }
+  aborter.join();
+  devices.clear();  // waits for the rest
+  size_t n_aborted = 0;
+  for (size_t i = 0; i < kJobs; ++i) {
+    n_aborted += aborted[i];
+    EXPECT_EQ(sink.seen(&jobs[i]->req), aborted[i] ? 0 : 1) << i;
+  }
+  EXPECT_EQ(sink.total(), kJobs - n_aborted);
 }
 
 TEST(PluginLoader, BusyWhenTheQueueIsFull) {

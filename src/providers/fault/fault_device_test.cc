@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "fault/codec_check.h"
 #include "util/datagen.h"
@@ -286,6 +288,35 @@ TEST(FaultDevice, TheSameSeedInjectsTheSameFaults) {
   EXPECT_EQ(a, b);
   EXPECT_GT(a[static_cast<size_t>(FaultKind::kBusy)], 0u);
   EXPECT_NE(run("busy=0.2,error=0.2,truncate=0.3,corrupt=0.3,seed=100"), a);
+}
+
+// Aborts racing with the inner device, the timer thread and reorder flushes: each request
+// ends up either aborted (abort() said true) or delivered, exactly once, never both.
+TEST(FaultDevice, AbortRacingWithDeliveryIsExactlyOnce) {
+  RecordingSink sink;
+  auto d = make("slow=0.3,slow_ms=1,reorder=0.3,timeout=0.1,error=0.1,seed=21", &sink, 2);
+  auto js = jobs(1500, 256);
+  std::atomic<size_t> submitted{0};
+  std::vector<std::atomic<bool>> aborted(js.size());
+  std::thread aborter([&] {
+    for (size_t i = 0; i < js.size(); i += 2) {
+      while (submitted.load() <= i) std::this_thread::yield();
+      aborted[i] = d->abort(&js[i]->req);
+    }
+  });
+  for (size_t i = 0; i < js.size(); ++i) {
+    while (d->submit(&js[i]->req, i) == Status::kBusy) std::this_thread::yield();  // queue full
+    submitted.store(i + 1);
+  }
+  aborter.join();
+  d.reset();  // releases the timeout-held ones that were not aborted
+  size_t n_aborted = 0;
+  for (size_t i = 0; i < js.size(); ++i) {
+    n_aborted += aborted[i];
+    EXPECT_EQ(sink.seen(&js[i]->req), aborted[i] ? 0 : 1) << i;
+  }
+  EXPECT_GT(n_aborted, 0u);
+  EXPECT_EQ(sink.order().size(), js.size() - n_aborted);
 }
 
 TEST(FaultDevice, CountsExistOnlyForFaultDevices) {
