@@ -61,7 +61,7 @@ Result device_error() {
   return r;
 }
 
-// A request whose delivery the caller of take_*() now owns.
+// A request taken out of `entries_`: whoever holds it must deliver it.
 struct Ready {
   Request* req;
   Clock::time_point submitted;

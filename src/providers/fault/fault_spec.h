@@ -5,7 +5,8 @@
 //   error        complete with kDeviceError without doing the work
 //   busy         submit answers kBusy (nothing taken)
 //   unsupported  supports() says yes, but submit answers kUnsupported
-//   timeout      accept the request and never complete it (only abort() releases it)
+//   timeout      accept the request and never complete it (only abort() releases it; the
+//                Accel's timeout must be on, or a caller waiting for it waits forever)
 //   slow         complete it slow_ms later than the work finished
 //   reorder      hold the completion and release it with others in a shuffled order
 //   truncate     report fewer output bytes than were produced (status stays ok)
