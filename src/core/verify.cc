@@ -9,6 +9,7 @@
 
 #include "accz/engine.h"
 #include "accz/framing.h"
+#include "core/frame_trailer.h"
 #include "providers/cpu/cpu_device.h"
 
 namespace accz {
@@ -154,6 +155,17 @@ bool trailer_matches(const Request& req, uint32_t check) {
   return false;
 }
 
+// lz4 and zstd frames with a content checksum vouch for their output the same way.
+bool frame_checksum_matches(const Request& req) {
+  const Result& r = req.result;
+  std::optional<FrameChecksum> fc;
+  if (req.framing == Framing::kLz4Frame)
+    fc = lz4_frame_checksum(req.src, r.consumed);
+  else if (req.framing == Framing::kZstdFrame)
+    fc = zstd_frame_checksum(req.src, r.consumed);
+  return fc && frame_checksum_of(fc->kind, req.dst, r.produced) == fc->value;
+}
+
 bool verify_decompress(const Request& req) {
   const Result& r = req.result;
   const size_t dst_len = req.dst_size();
@@ -161,6 +173,7 @@ bool verify_decompress(const Request& req) {
   uint32_t check = result_checksum(req.framing, req.checksum_seed, req.dst, r.produced);
   if (check != r.checksum) return false;
   if (r.end && trailer_matches(req, check)) return true;
+  if (r.end && frame_checksum_matches(req)) return true;
 
   // Decode again in software into scratch, with just enough room to tell "same output"
   // from "more output".

@@ -9,11 +9,13 @@
 //    decompression, much cheaper than the compression it checks.
 //  - Decompress: the checksum of the produced bytes is recomputed and must equal the
 //    reported one. For zlib and gzip streams that ended, the stream's own trailer (written
-//    by whoever compressed the data) must also match the recomputed checksum and length:
-//    that authenticates the output without decoding it again. Where no trailer can vouch
-//    (raw deflate, lz4, zstd, a stream that did not end, a continued checksum, multi-member
-//    gzip) the input is decoded again in software and everything compared; for those
-//    framings verification costs as much as doing the work in software.
+//    by whoever compressed the data) must also match the recomputed checksum and length;
+//    lz4 and zstd frames that carry a content checksum (XXH32 / XXH64) are checked against
+//    it. That authenticates the output without decoding it again. Where nothing in the
+//    stream can vouch (raw deflate, lz4 blocks, frames without a checksum, a stream that did
+//    not end, a continued checksum, several gzip members or frames) the input is decoded
+//    again in software and everything compared; there verification costs as much as doing
+//    the work in software.
 //
 // Thread-safety: safe to call concurrently; scratch buffers and decoders are per thread.
 #pragma once
