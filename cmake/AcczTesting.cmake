@@ -1,6 +1,6 @@
 # accz_test(NAME SOURCES... [LABELS l...] [LIBS lib...])
 # One GoogleTest executable in build/bin/tests, its cases registered with CTest.
-# Label "threaded" marks tests that CI also runs under TSan.
+# LABELS picks the one label CTest sees (see below); default "unit".
 include(GoogleTest)
 function(accz_test name)
   if(NOT ACCZ_BUILD_TESTS)
@@ -15,5 +15,17 @@ function(accz_test name)
     ACCZ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     ACCZ_CORPUS_DIR="${PROJECT_SOURCE_DIR}/../shared/corpus"
     ACCZ_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${T_LABELS}")
+  # One label per test: gtest_discover_tests splits a list-valued LABELS property into
+  # separate property names, so "unit;threaded" cannot be passed through it.
+  #   threaded — runs threads; CI runs these again under TSan (and ASan)
+  #   unit     — single-threaded unit tests; CI runs these again under ASan+UBSan
+  #   other    — a purpose label of the caller's (cli, interop): release build only
+  if("threaded" IN_LIST T_LABELS)
+    set(label threaded)
+  elseif(T_LABELS)
+    list(GET T_LABELS 0 label)
+  else()
+    set(label unit)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${label})
 endfunction()

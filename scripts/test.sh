@@ -13,13 +13,13 @@ echo "== release build: every test"
 ./scripts/build.sh build
 ctest --test-dir build -j "$jobs" --output-on-failure
 
-echo "== ASan+UBSan build: unit tests"
+echo "== ASan+UBSan build: unit and threaded tests"
 ./scripts/build.sh build-asan -DACCZ_SANITIZE=address
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -L unit -j "$jobs" --output-on-failure
+  ctest --test-dir build-asan -L "^(unit|threaded)$" -j "$jobs" --output-on-failure
 
 echo "== TSan build: threaded tests"
 ./scripts/build.sh build-tsan -DACCZ_SANITIZE=thread
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build-tsan -L threaded -j "$jobs" --output-on-failure
+  ctest --test-dir build-tsan -L "^threaded$" -j "$jobs" --output-on-failure
 echo "== all test modes passed"
