@@ -35,8 +35,9 @@ void add_file_options(CLI::App* app, CompressOptions& o, bool compress) {
         "-N,--name", [&o] { o.store_name = true; },
         "Store the file name and mtime in the gzip header (default)");
     app->add_option("--strategy", o.strategy,
-                    "Parallel gzip layout: auto (default), members (one member per chunk, "
-                    "libdeflate) or stream (one member, chunks primed with 32 KiB)")
+                    "Parallel gzip layout: members (one gzip member per chunk, libdeflate), "
+                    "stream (one member, chunks primed with the previous 32 KiB; ISA-L at "
+                    "1-3, zlib above) or auto (default: stream at -1, members otherwise)")
         ->check(CLI::IsMember({"auto", "members", "stream"}));
     app->add_option("--chunk-size", o.chunk_size, "Bytes per parallel chunk (default 1 MiB)")
         ->check(CLI::Range(size_t{64} << 10, size_t{1} << 30));
