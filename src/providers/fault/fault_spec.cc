@@ -98,9 +98,10 @@ std::string FaultSpec::to_string() const {
   std::string out;
   for (size_t i = 0; i < kFaultKinds; ++i) {
     if (probability[i] == 0) continue;
+    // Shortest text that parses back to the same double: "0.1", not "0.10000000000000001".
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", probability[i]);
-    out += std::string(kKindNames[i]) + "=" + buf + ",";
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, probability[i]);
+    out += std::string(kKindNames[i]) + "=" + std::string(buf, end) + ",";
   }
   out += "slow_ms=" + std::to_string(slow_ms) + ",seed=" + std::to_string(seed) + ",name=" + name +
          ",priority=" + std::to_string(priority);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build, and show accz at work on the
+# default (cpu) device. Each step prints the command it runs, so you can run it yourself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh build
+
+accz=build/bin/accz
+corpus=../shared/corpus
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+# show_to FILE CMD...: as show, with CMD's stdout going to FILE.
+show_to() { local out=$1; shift; printf '$ %s > %s\n' "$*" "$out"; "$@" >"$out"; }
+
+step "1. The devices accz found at start-up (the cpu provider is always there)"
+show "$accz" devices
+
+step "2. Every engine at a few levels: ratio, speed, and speedup over zlib at the same level"
+if [ -d "$corpus" ]; then
+  show "$accz" bench "$corpus" --level 1 --level 6 --level 9 --seconds 0.2
+else
+  echo "(no $corpus here: benchmarking the built-in generated data instead)"
+  show "$accz" bench --level 1 --level 6 --level 9 --seconds 0.2
+fi
+
+step "3. A file compressed in parallel on every core, then checked by gzip"
+sample=$work/sample
+if [ -d "$corpus" ]; then
+  for _ in 1 2 3 4; do find "$corpus" -type f ! -name README.md | LC_ALL=C sort | xargs cat; done >"$sample"
+else
+  # Text a clone always has: the sources themselves, repeated.
+  for _ in $(seq 40); do cat src/*/*.cc src/*/*/*.cc include/accz/*.h; done >"$sample"
+fi
+show ls -l "$sample"
+show "$accz" compress -6 -k -v "$sample"
+show gzip -t "$sample.gz"
+printf '$ gzip -dc %s.gz | cmp - %s\n' "$sample" "$sample"
+gzip -dc "$sample.gz" | cmp - "$sample" && echo "identical: gzip reads what accz wrote"
+show_to "$work/by-gzip.gz" gzip -6 -c "$sample"
+printf 'sizes: accz -6 %d bytes, gzip -6 %d bytes\n' "$(stat -c %s "$sample.gz")" \
+  "$(stat -c %s "$work/by-gzip.gz")"
+
+step "4. The same job on a device that fails on purpose: per-request fallback to software"
+echo "The fault provider wraps a cpu device and, per request, returns errors, refuses work,"
+echo "never answers (timeout), or hands back truncated or corrupted output. The router"
+echo "verifies what untrusted devices return and redoes failed requests in software."
+spec='error=0.1,busy=0.1,timeout=0.02,truncate=0.1,corrupt=0.1,seed=42'
+show_to "$work/faulty.gz" "$accz" compress -6 -c --fault "$spec" --stats "$sample"
+show gzip -t "$work/faulty.gz"
+gzip -dc "$work/faulty.gz" | cmp - "$sample" && echo "identical: every chunk came out right"
