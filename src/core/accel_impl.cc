@@ -126,19 +126,25 @@ size_t AccelImpl::submit_batch(std::span<Request* const> reqs) {
     auto run = reqs.subspan(i, j - i);
     for (Request* r : run) prepare(r, nullptr, now);
     queue_.add_in_flight(run.size());
-    Status why = Status::kOk;
-    size_t taken = offer(slot, run, &why);
-    if (taken < run.size() && !slot->floor) {
-      auto rest = run.subspan(taken);
-      FallbackReason reason = refusal_reason(why);
-      for (Request* r : rest) rs::set(r, ReqState::kIdle, reason);
-      size_t more = offer(router_.floor(), rest, &why);
+    auto rest = run;
+    while (!rest.empty()) {
+      Status why = Status::kOk;
+      rest = rest.subspan(offer(slot, rest, &why));
+      if (rest.empty() || slot->floor) break;
+      // A full device sends all the rest to the floor; a request it cannot do goes there
+      // alone, and the ones after it are offered to the device again.
+      const FallbackReason reason = refusal_reason(why);
+      auto to_floor = why == Status::kUnsupported ? rest.first(1) : rest;
+      for (Request* r : to_floor) rs::set(r, ReqState::kIdle, reason);
+      Status floor_why = Status::kOk;
+      const size_t more = offer(router_.floor(), to_floor, &floor_why);
       slot->count(reason, more);
-      taken += more;
+      rest = rest.subspan(more);
+      if (more < to_floor.size()) break;  // the floor is full too
     }
-    if (taken < run.size()) {
-      queue_.done(run.size() - taken);
-      return i + taken;
+    if (!rest.empty()) {
+      queue_.done(rest.size());
+      return i + (run.size() - rest.size());
     }
     i = j;
     slot = next;
@@ -210,7 +216,27 @@ size_t AccelImpl::offer(DeviceSlot* slot, std::span<Request* const> reqs, Status
     }
     if (got) accepted(slot, piece.first(got));
     taken += got;
-    misses = got < piece.size() ? misses + 1 : 0;
+    if (got == piece.size()) {
+      misses = 0;
+      continue;
+    }
+    // submit_batch cannot say why it stopped: ask about the first refused request alone.
+    Request* r = piece[got];
+    Status st;
+    {
+      InDeviceSubmit scope;
+      st = dev.submit(r, inst);
+    }
+    if (st == Status::kOk) {
+      accepted(slot, piece.subspan(got, 1));
+      ++taken;
+      misses = 0;
+    } else if (st == Status::kBusy) {
+      ++misses;
+    } else {
+      *refusal = st;
+      return taken;
+    }
   }
   if (taken < reqs.size()) *refusal = Status::kBusy;
   return taken;

@@ -290,6 +290,35 @@ TEST(AccelRouting, BatchSpreadsOverInstancesAndOverflowsToCpu) {
   EXPECT_GT(std::count_if(per.begin(), per.end(), [](uint64_t n) { return n > 0; }), 1);
 }
 
+TEST(AccelRouting, AnUnsupportedRequestInABatchFallsBackAlone) {
+  FakeOptions f = fake("half", 20);
+  f.info.queue_depth = 1000;
+  f.script = [](const Request& r) {
+    return static_cast<Job*>(r.user)->in[0] % 2 ? FakeAction::kOk : FakeAction::kUnsupported;
+  };
+  Rig rig = make_rig(fast_options(), {f});
+  std::vector<std::unique_ptr<Job>> jobs;
+  std::vector<Request*> ptrs;
+  size_t odd = 0;
+  for (int i = 0; i < 100; ++i) {
+    jobs.push_back(compress_job(1024, i));
+    jobs.back()->in[0] = static_cast<uint8_t>(i);
+    odd += i % 2;
+    ptrs.push_back(&jobs.back()->req);
+  }
+  EXPECT_EQ(rig.accel->submit_batch(ptrs), ptrs.size());
+  wait_all(*rig.accel, jobs);
+  for (auto& j : jobs) {
+    expect_round_trip(*j);
+    bool is_odd = j->in[0] % 2;
+    EXPECT_EQ(j->req.result.device, is_odd ? "half" : "cpu");
+    EXPECT_EQ(j->req.result.fallback,
+              is_odd ? FallbackReason::kNone : FallbackReason::kUnsupported);
+  }
+  EXPECT_EQ(fallbacks(*rig.accel, "half", FallbackReason::kUnsupported), ptrs.size() - odd);
+  EXPECT_EQ(fallbacks(*rig.accel, "half", FallbackReason::kBusy), 0u);
+}
+
 // --- device failures and verification ---
 
 TEST(AccelFallback, DeviceErrorIsRedoneInSoftware) {
