@@ -16,6 +16,8 @@ namespace accz {
 namespace {
 
 constexpr size_t kFramings = 6;
+// Scratch a thread keeps between verifications (4 KiB blocks up to large chunks).
+constexpr size_t kKeepScratch = size_t{4} << 20;
 
 // Decoders are expensive to create and cheap to reset: one set per thread.
 struct Scratch {
@@ -203,7 +205,12 @@ uint32_t result_checksum(Framing framing, uint32_t seed, std::span<const Mutable
 }
 
 bool verify_device_output(const Request& req) {
-  return req.op == Operation::kCompress ? verify_compress(req) : verify_decompress(req);
+  bool ok = req.op == Operation::kCompress ? verify_compress(req) : verify_decompress(req);
+  // Scratch sized for one huge request must not stay with a device thread for good.
+  for (std::vector<uint8_t>* v : {&tls.in, &tls.out}) {
+    if (v->capacity() > kKeepScratch) std::vector<uint8_t>().swap(*v);
+  }
+  return ok;
 }
 
 }  // namespace accz
