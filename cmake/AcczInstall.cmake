@@ -13,5 +13,7 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/acczConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/acczConfig.cmake ${CMAKE_BINARY_DIR}/acczConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/accz)
+# From <libdir>/pkgconfig back up to the prefix ("../.." for lib, "../../.." for lib/<triplet>).
+file(RELATIVE_PATH ACCZ_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(cmake/accz.pc.in ${CMAKE_BINARY_DIR}/accz.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/accz.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
