@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ostream>
 #include <string>
 
 #include "accz/engine.h"
@@ -25,6 +26,11 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string f(to_string(info.param.framing));
   std::replace(f.begin(), f.end(), '-', '_');
   return std::string(info.param.engine) + "_" + f + "_" + std::to_string(info.param.level);
+}
+
+// What CTest shows after each test's name (instead of the bytes of a 16-byte object).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.engine << " " << to_string(c.framing) << " level " << c.level;
 }
 
 const Case kCases[] = {
