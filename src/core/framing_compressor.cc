@@ -6,22 +6,12 @@
 
 #include "accz/framing.h"
 #include "core/framing_format.h"
+#include "engines/engine_util.h"
 
 namespace accz {
 namespace {
 
 enum Stage { kHeaderDue, kBody, kTrailerQueued, kDone };
-
-bool is_deflate(Framing f) { return f == Framing::kZlib || f == Framing::kGzip; }
-
-CodecResult result(Status s, size_t consumed, size_t produced, bool end = false) {
-  CodecResult r;
-  r.status = s;
-  r.consumed = consumed;
-  r.produced = produced;
-  r.end = end;
-  return r;
-}
 
 }  // namespace
 
@@ -68,11 +58,11 @@ CodecResult FramedCompressor::stream(ByteSpan in, MutableByteSpan out, Flush flu
     pending_pos_ = 0;
     stage_ = kBody;
   }
-  if (!drain()) return result(Status::kOutputOverflow, 0, out_pos);
+  if (!drain()) return codec_result(Status::kOutputOverflow, 0, out_pos);
 
   if (stage_ == kDone) {
-    return in.empty() ? result(Status::kOk, 0, out_pos, true)
-                      : result(Status::kUnsupported, 0, out_pos);  // one member: reset()
+    return in.empty() ? codec_result(Status::kOk, 0, out_pos, true)
+                      : codec_result(Status::kUnsupported, 0, out_pos);  // one member: reset()
   }
   size_t consumed = 0;
   if (stage_ == kBody) {
@@ -82,7 +72,7 @@ CodecResult FramedCompressor::stream(ByteSpan in, MutableByteSpan out, Flush flu
     const ByteSpan taken = in.first(r.consumed);
     check_ = gzip ? crc32(check_, taken) : adler32(check_, taken);
     total_in_ += r.consumed;
-    if (r.status != Status::kOk || !r.end) return result(r.status, consumed, out_pos);
+    if (r.status != Status::kOk || !r.end) return codec_result(r.status, consumed, out_pos);
     if (gzip) {
       pending_.resize(kGzipTrailerSize);
       put_le32(pending_.data(), check_);
@@ -94,9 +84,9 @@ CodecResult FramedCompressor::stream(ByteSpan in, MutableByteSpan out, Flush flu
     pending_pos_ = 0;
     stage_ = kTrailerQueued;
   }
-  if (!drain()) return result(Status::kOutputOverflow, consumed, out_pos);
+  if (!drain()) return codec_result(Status::kOutputOverflow, consumed, out_pos);
   stage_ = kDone;
-  return result(Status::kOk, consumed, out_pos, true);
+  return codec_result(Status::kOk, consumed, out_pos, true);
 }
 
 }  // namespace accz

@@ -5,22 +5,12 @@
 
 #include "accz/framing.h"
 #include "core/framing_format.h"
+#include "engines/engine_util.h"
 
 namespace accz {
 namespace {
 
 enum Stage { kHeader, kBody, kTrailer, kMemberDone };
-
-bool is_deflate(Framing f) { return f == Framing::kZlib || f == Framing::kGzip; }
-
-CodecResult result(Status s, size_t consumed, size_t produced, bool end = false) {
-  CodecResult r;
-  r.status = s;
-  r.consumed = consumed;
-  r.produced = produced;
-  r.end = end;
-  return r;
-}
 
 }  // namespace
 
@@ -41,13 +31,13 @@ void FramedDecompressor::reset() {
 }
 
 CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
-  if (failed_ != Status::kOk) return result(failed_, 0, 0);
+  if (failed_ != Status::kOk) return codec_result(failed_, 0, 0);
   const bool gzip = f_ == Framing::kGzip;
   size_t in_pos = 0, out_pos = 0;
   auto fail = [&](Status s, const char* why) {
     failed_ = s;
     error_ = why;
-    return result(s, in_pos, out_pos);
+    return codec_result(s, in_pos, out_pos);
   };
 
   if (!is_deflate(f_)) {
@@ -62,7 +52,7 @@ CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
 
   if (stage_ == kMemberDone) {
     // zlib holds one stream; gzip goes on with the next member when bytes follow.
-    if (!gzip || in.empty()) return result(Status::kOk, 0, 0, true);
+    if (!gzip || in.empty()) return codec_result(Status::kOk, 0, 0, true);
     d_->reset();
     parser_.reset();
     trailer_have_ = 0;
@@ -77,14 +67,14 @@ CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
       if (parser_.state() == GzipHeaderParser::State::kBad)
         return fail(Status::kBadData, parser_.error());
       if (parser_.state() == GzipHeaderParser::State::kNeedMore)
-        return result(Status::kOk, in_pos, 0);
+        return codec_result(Status::kOk, in_pos, 0);
     } else {
       // The two header bytes gather in trailer_, which is idle until the body ends.
       const size_t n = std::min(kZlibHeaderSize - trailer_have_, in.size());
       std::memcpy(trailer_.data() + trailer_have_, in.data(), n);
       trailer_have_ += n;
       in_pos = n;
-      if (trailer_have_ < kZlibHeaderSize) return result(Status::kOk, in_pos, 0);
+      if (trailer_have_ < kZlibHeaderSize) return codec_result(Status::kOk, in_pos, 0);
       if (const char* why = zlib_header_error(trailer_[0], trailer_[1]))
         return fail(Status::kBadData, why);
       if (zlib_header_has_dict(trailer_[1]))
@@ -102,7 +92,7 @@ CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
     check_ = gzip ? crc32(check_, made) : adler32(check_, made);
     out_ += r.produced;
     if (r.status == Status::kBadData) return fail(Status::kBadData, "invalid deflate data");
-    if (r.status != Status::kOk || !r.end) return result(r.status, in_pos, out_pos);
+    if (r.status != Status::kOk || !r.end) return codec_result(r.status, in_pos, out_pos);
     stage_ = kTrailer;
   }
 
@@ -112,7 +102,7 @@ CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
   std::memcpy(trailer_.data() + trailer_have_, in.data() + in_pos, n);
   trailer_have_ += n;
   in_pos += n;
-  if (trailer_have_ < need) return result(Status::kOk, in_pos, out_pos);
+  if (trailer_have_ < need) return codec_result(Status::kOk, in_pos, out_pos);
   if (gzip) {
     if (get_le32(trailer_.data()) != check_) return fail(Status::kBadData, "crc error");
     if (get_le32(trailer_.data() + 4) != static_cast<uint32_t>(out_))
@@ -121,7 +111,7 @@ CodecResult FramedDecompressor::stream(ByteSpan in, MutableByteSpan out) {
     return fail(Status::kBadData, "adler32 error");
   }
   stage_ = kMemberDone;
-  return result(Status::kOk, in_pos, out_pos, true);
+  return codec_result(Status::kOk, in_pos, out_pos, true);
 }
 
 }  // namespace accz

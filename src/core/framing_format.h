@@ -19,6 +19,9 @@ inline constexpr size_t kGzipTrailerSize = 8;
 inline constexpr size_t kZlibHeaderSize = 2;
 inline constexpr size_t kZlibTrailerSize = 4;
 
+// True for the framings this layer wraps around raw deflate (zlib, gzip).
+inline bool is_deflate(Framing f) { return f == Framing::kZlib || f == Framing::kGzip; }
+
 inline void put_le32(uint8_t* p, uint32_t v) {
   p[0] = static_cast<uint8_t>(v);
   p[1] = static_cast<uint8_t>(v >> 8);
