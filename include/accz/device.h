@@ -26,8 +26,8 @@ struct DeviceInfo {
   std::string name;      // unique in one Accel: "cpu", "fault", "myhw0"
   std::string provider;  // "cpu", "fault", "plugin:<path>"
   std::string description;
-  uint32_t instances = 1;    // queue pairs
-  uint32_t queue_depth = 0;  // requests each instance holds before answering kBusy
+  uint32_t instances = 1;         // queue pairs
+  uint32_t queue_depth = 0;       // requests each instance holds before answering kBusy
   std::vector<Framing> framings;  // compress and decompress
   int deflate_min_level = 0, deflate_max_level = 9;
   int lz4_min_level = 1, lz4_max_level = 12;
@@ -65,7 +65,16 @@ class Device {
 
   // Submit many at once into one instance; cheaper per request than submit(). Returns how
   // many of the leading requests were accepted (the rest were refused with kBusy).
-  virtual size_t submit_batch(std::span<Request* const> reqs, uint32_t instance) = 0;
+  // The default submits one by one; devices with a real queue override it to take a whole
+  // run under one lock and one wake-up.
+  virtual size_t submit_batch(std::span<Request* const> reqs, uint32_t instance) {
+    size_t n = 0;
+    for (Request* r : reqs) {
+      if (submit(r, instance) != Status::kOk) break;
+      ++n;
+    }
+    return n;
+  }
 
   // Stop working on `req`. Returns true if the device guarantees it will never again touch
   // the request or its buffers and will not complete it; false if it has completed or is
@@ -80,9 +89,9 @@ class Device {
 
 // Configuration handed to providers, parsed from AccelOptions.
 struct ProviderConfig {
-  uint32_t cpu_instances = 0;   // 0: one per online core
-  uint32_t queue_depth = 1024;  // per instance
-  std::string fault_spec;       // see providers/fault; empty: no fault device
+  uint32_t cpu_instances = 0;             // 0: one per online core
+  uint32_t queue_depth = 1024;            // per instance
+  std::string fault_spec;                 // see providers/fault; empty: no fault device
   std::vector<std::string> plugin_paths;  // shared objects implementing accz/provider_abi.h
 };
 
@@ -93,8 +102,7 @@ class Provider {
   virtual ~Provider() = default;
   virtual std::string_view name() const = 0;
   virtual std::vector<std::unique_ptr<Device>> probe(const ProviderConfig& config,
-                                                     CompletionSink* sink,
-                                                     std::string* error) = 0;
+                                                     CompletionSink* sink, std::string* error) = 0;
 };
 
 }  // namespace accz

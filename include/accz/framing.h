@@ -130,12 +130,10 @@ class FramedDecompressor {
   size_t trailer_have_ = 0;
   uint32_t check_ = 0;
   uint64_t out_ = 0;
-  int stage_ = 0;  // 0: header, 1: body, 2: trailer, 3: member done
+  int stage_ = 0;                // 0: header, 1: body, 2: trailer, 3: member done
   Status failed_ = Status::kOk;  // the sticky error status, once error_ is set
 };
 
-inline bool is_gzip_magic(ByteSpan b) {
-  return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b;
-}
+inline bool is_gzip_magic(ByteSpan b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
 
 }  // namespace accz

@@ -14,10 +14,10 @@
 namespace accz {
 
 struct DeviceStats {
-  uint64_t requests = 0;   // completed by this device (successful or not)
-  uint64_t bytes_in = 0;   // src bytes consumed
-  uint64_t bytes_out = 0;  // dst bytes produced
-  uint64_t busy = 0;       // submits refused because a queue was full
+  uint64_t requests = 0;                       // completed by this device (successful or not)
+  uint64_t bytes_in = 0;                       // src bytes consumed
+  uint64_t bytes_out = 0;                      // dst bytes produced
+  uint64_t busy = 0;                           // submits refused because a queue was full
   std::array<uint64_t, 8> errors_by_status{};  // indexed by Status
   // Requests the router took from this device and finished in software, by reason.
   std::array<uint64_t, static_cast<size_t>(FallbackReason::kCount)> fallbacks{};

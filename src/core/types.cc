@@ -42,8 +42,7 @@ std::string_view to_string(Flush v) {
 }
 std::string_view to_string(Status v) {
   static constexpr std::array<std::string_view, 7> kNames = {
-      "ok", "output-overflow", "incompressible", "bad-data", "unsupported", "busy",
-      "device-error"};
+      "ok", "output-overflow", "incompressible", "bad-data", "unsupported", "busy", "device-error"};
   return name_of(kNames, v);
 }
 std::string_view to_string(FallbackReason v) {

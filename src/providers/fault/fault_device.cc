@@ -156,15 +156,6 @@ class FaultDevice final : public Device, public CompletionSink {
     return s;
   }
 
-  size_t submit_batch(std::span<Request* const> reqs, uint32_t instance) override {
-    size_t n = 0;
-    for (Request* r : reqs) {
-      if (submit(r, instance) != Status::kOk) break;
-      ++n;
-    }
-    return n;
-  }
-
   bool abort(Request* req) override {
     // Two rounds: if the inner device has just finished the request, the second round may
     // find it held here and still take it back.

@@ -72,15 +72,6 @@ class PluginDevice final : public Device {
     return st == Status::kOk ? Status::kDeviceError : st;
   }
 
-  size_t submit_batch(std::span<Request* const> reqs, uint32_t instance) override {
-    size_t n = 0;
-    for (Request* r : reqs) {
-      if (submit(r, instance) != Status::kOk) break;
-      ++n;
-    }
-    return n;
-  }
-
   bool abort(Request* req) override {
     Call* call;
     {
