@@ -52,6 +52,8 @@ json to_json(const DeviceReport& d) {
         {"fallbacks", fallbacks},
         {"fallback_total", s.fallback_total()},
         {"latency_ns_avg", s.requests ? s.latency_ns_total / s.requests : 0},
+        {"latency_ns_p50", s.latency_percentile_ns(0.5)},
+        {"latency_ns_p99", s.latency_percentile_ns(0.99)},
         {"latency_ns_max", s.latency_ns_max}}},
   };
 }
@@ -102,6 +104,12 @@ void print_devices(std::FILE* out, const std::vector<DeviceReport>& devices) {
                  std::to_string(s.fallbacks[r]);
     }
     std::fprintf(out, "%s\n", reasons.empty() ? "" : (" (" + reasons + ")").c_str());
+    if (s.requests > 0) {
+      auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+      std::fprintf(out, "  latency       avg %.0f us, p50 %.0f us, p99 %.0f us, max %.0f us\n",
+                   us(s.latency_ns_total / s.requests), us(s.latency_percentile_ns(0.5)),
+                   us(s.latency_percentile_ns(0.99)), us(s.latency_ns_max));
+    }
   }
 }
 
