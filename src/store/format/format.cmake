@@ -1,8 +1,12 @@
-# On-disk format of a volume (docs/format.md): checksums and the encoders/decoders of its
-# metadata structures.
+# On-disk format of a volume (docs/format.md): checksums, the shared metadata block header,
+# geometry and the superblock.
 set(_dir ${CMAKE_CURRENT_LIST_DIR})
 target_sources(accz PRIVATE
-  ${_dir}/crc32c.cc)
+  ${_dir}/crc32c.cc
+  ${_dir}/block_header.cc
+  ${_dir}/geometry.cc
+  ${_dir}/superblock.cc)
 
 accz_test(store_format_test SOURCES
-  ${_dir}/crc32c_test.cc)
+  ${_dir}/crc32c_test.cc
+  ${_dir}/format_test.cc)
