@@ -1,8 +1,10 @@
-// zlib's deflate family. Phase 1: every stream is the real zlib's; each call passes through.
+// zlib's deflate family. Every stream is the real zlib's (streams are not routed to engines
+// yet); each call passes through, deflate() counted for the statistics.
 #include "zlib/zlib_api.h"
 
 #include "zlib/host_alloc.h"
 #include "zlib/real_zlib.h"
+#include "zlib/stats.h"
 
 using accz::zlib::init_with_host_allocator;
 using accz::zlib::real;
@@ -20,7 +22,14 @@ int deflateInit2_(z_streamp strm, int level, int method, int windowBits, int mem
   });
 }
 
-int deflate(z_streamp strm, int flush) { return real().deflate(strm, flush); }
+int deflate(z_streamp strm, int flush) {
+  if (strm == Z_NULL || !accz::zlib::stats_on()) return real().deflate(strm, flush);
+  const uInt avail_in = strm->avail_in, avail_out = strm->avail_out;
+  const int rc = real().deflate(strm, flush);
+  accz::zlib::count(accz::zlib::Family::kDeflate, accz::zlib::Engine::kZlib,
+                    avail_in - strm->avail_in, avail_out - strm->avail_out);
+  return rc;
+}
 
 int deflateEnd(z_streamp strm) { return real().deflateEnd(strm); }
 

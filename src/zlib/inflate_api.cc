@@ -1,9 +1,10 @@
-// zlib's inflate and inflateBack families. Phase 1: every stream is the real zlib's; each call
-// passes through.
+// zlib's inflate and inflateBack families. Every stream is the real zlib's (streams are not
+// routed to engines yet); each call passes through, inflate() counted for the statistics.
 #include "zlib/zlib_api.h"
 
 #include "zlib/host_alloc.h"
 #include "zlib/real_zlib.h"
+#include "zlib/stats.h"
 
 using accz::zlib::init_with_host_allocator;
 using accz::zlib::real;
@@ -18,7 +19,14 @@ int inflateInit2_(z_streamp strm, int windowBits, const char* version, int strea
       strm, [&] { return real().inflateInit2_(strm, windowBits, version, stream_size); });
 }
 
-int inflate(z_streamp strm, int flush) { return real().inflate(strm, flush); }
+int inflate(z_streamp strm, int flush) {
+  if (strm == Z_NULL || !accz::zlib::stats_on()) return real().inflate(strm, flush);
+  const uInt avail_in = strm->avail_in, avail_out = strm->avail_out;
+  const int rc = real().inflate(strm, flush);
+  accz::zlib::count(accz::zlib::Family::kInflate, accz::zlib::Engine::kZlib,
+                    avail_in - strm->avail_in, avail_out - strm->avail_out);
+  return rc;
+}
 
 int inflateEnd(z_streamp strm) { return real().inflateEnd(strm); }
 

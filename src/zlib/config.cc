@@ -1,0 +1,84 @@
+#include "zlib/config.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace accz::zlib {
+namespace {
+
+const char* env(const char* name) {
+  const char* v = secure_getenv(name);
+  return v != nullptr ? v : "";
+}
+
+void parse_engines(Config& c, std::string_view list) {
+  if (list.empty() || list == "all") return;
+  c.isal = c.libdeflate = false;
+  if (list == "none") return;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    if (name == "isal") {
+      c.isal = true;
+    } else if (name == "libdeflate") {
+      c.libdeflate = true;
+    } else if (!name.empty()) {
+      // Printed directly: config() is still being built, so log_line cannot consult it.
+      if (c.log_level >= 1)
+        std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_ENGINES: unknown engine '%.*s' ignored\n",
+                     static_cast<int>(name.size()), name.data());
+    }
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+}
+
+Config load() {
+  Config c;
+  const char* log = env("ACCZ_ZLIB_LOG");
+  if (log[0] != '\0') {
+    char* end = nullptr;
+    const long level = std::strtol(log, &end, 10);
+    if (*end == '\0' && level >= 0 && level <= 2) {
+      c.log_level = static_cast<int>(level);
+    } else {
+      std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_LOG=%s is not 0, 1 or 2; using 1\n", log);
+    }
+  }
+  parse_engines(c, env("ACCZ_ZLIB_ENGINES"));
+  const std::string_view stats = env("ACCZ_ZLIB_STATS");
+  if (!stats.empty() && stats != "0") {
+    c.stats = true;
+    if (stats != "1" && stats != "stderr") c.stats_path = std::string(stats);
+  }
+  if (c.log_level >= 2)
+    std::fprintf(stderr, "accz libz.so.1: engines: isal %s, libdeflate %s; stats %s\n",
+                 c.isal ? "on" : "off", c.libdeflate ? "on" : "off",
+                 !c.stats               ? "off"
+                 : c.stats_path.empty() ? "stderr"
+                                        : c.stats_path.c_str());
+  return c;
+}
+
+}  // namespace
+
+const Config& config() {
+  // Never destroyed: the statistics report reads it from a destructor at exit, after function
+  // statics may already be gone.
+  static const Config* const c = new Config(load());
+  return *c;
+}
+
+void log_line(int level, const char* format, ...) {
+  if (level > config().log_level) return;
+  char line[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  std::fprintf(stderr, "accz libz.so.1: %s\n", line);
+}
+
+}  // namespace accz::zlib

@@ -1,0 +1,37 @@
+// The drop-in's configuration, from the environment, read once per process.
+//
+//   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32),
+//                      "libdeflate" (compress*, uncompress*); "all" or unset: every engine;
+//                      "none": every call goes to the real zlib, as in a plain pass-through.
+//   ACCZ_ZLIB_STATS    unset, "" or "0": no statistics; "1" or "stderr": printed on stderr at
+//                      exit; anything else: a file the process appends its report to at exit
+//                      (`accz run --stats` uses this, so every process of a tree reports).
+//   ACCZ_ZLIB_LOG      0: silent; 1 (default): configuration errors; 2: also the settings in
+//                      effect and the first fallback to zlib of each kind, as they happen.
+//
+// The defaults (every engine, no statistics, log level 1) are the right ones for users: the
+// engines are only used where they keep zlib's contract, see utility_api.cc/checksum_api.cc.
+// Values are read with secure_getenv, so a setuid program ignores them all.
+//
+// Thread safety: config() may be called from any thread; the first call parses the
+// environment and every call returns the same immutable object.
+#pragma once
+
+#include <string>
+
+namespace accz::zlib {
+
+struct Config {
+  bool isal = true;        // crc32/adler32 on ISA-L
+  bool libdeflate = true;  // compress/uncompress on libdeflate
+  bool stats = false;
+  std::string stats_path;  // empty: stderr
+  int log_level = 1;
+};
+
+const Config& config();
+
+// Log lines go to stderr, prefixed "accz libz.so.1: ", when level <= config().log_level.
+void log_line(int level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+}  // namespace accz::zlib

@@ -1,0 +1,127 @@
+#include "zlib/oneshot.h"
+
+#include <libdeflate.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+#include "zlib/config.h"
+#include "zlib/real_zlib.h"
+#include "zlib/stats.h"
+
+namespace accz::zlib {
+namespace {
+
+// Allocating a compressor costs more than compressing a few KiB, so each thread keeps one per
+// libdeflate level it has used, and one decompressor.
+struct EngineStates {
+  libdeflate_compressor* compressors[13] = {};
+  libdeflate_decompressor* decompressor = nullptr;
+
+  EngineStates() = default;
+  EngineStates(const EngineStates&) = delete;
+  EngineStates& operator=(const EngineStates&) = delete;
+  ~EngineStates() {
+    for (libdeflate_compressor* c : compressors) libdeflate_free_compressor(c);
+    libdeflate_free_decompressor(decompressor);
+  }
+
+  libdeflate_compressor* compressor(int level) {
+    if (compressors[level] == nullptr) compressors[level] = libdeflate_alloc_compressor(level);
+    return compressors[level];
+  }
+  libdeflate_decompressor* decompress() {
+    if (decompressor == nullptr) decompressor = libdeflate_alloc_decompressor();
+    return decompressor;
+  }
+};
+
+thread_local EngineStates t_states;
+
+// The two header bytes zlib's deflate writes for windowBits 15 and the default strategy.
+void write_zlib_header(Bytef* out, int level) {
+  const unsigned level_flags = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+  unsigned header = (Z_DEFLATED + ((MAX_WBITS - 8) << 4)) << 8;
+  header |= level_flags << 6;
+  header += 31 - (header % 31);
+  out[0] = static_cast<Bytef>(header >> 8);
+  out[1] = static_cast<Bytef>(header & 0xff);
+}
+
+void write_be32(Bytef* out, uint32_t v) {
+  out[0] = static_cast<Bytef>(v >> 24);
+  out[1] = static_cast<Bytef>(v >> 16);
+  out[2] = static_cast<Bytef>(v >> 8);
+  out[3] = static_cast<Bytef>(v);
+}
+
+std::nullopt_t to_zlib(Family family, Fallback why) {
+  fallback(family, why);
+  return std::nullopt;
+}
+
+constexpr uLong kFraming = 6;  // 2 header bytes, 4 Adler-32 bytes
+
+}  // namespace
+
+std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,
+                                    uLong sourceLen, int level) {
+  constexpr Family kFam = Family::kCompress;
+  if (!config().libdeflate) return to_zlib(kFam, Fallback::kEngineOff);
+  if (level == Z_DEFAULT_COMPRESSION) level = 6;
+  if (level < 0 || level > 9) return to_zlib(kFam, Fallback::kLevelInvalid);
+  if (level == 0) return to_zlib(kFam, Fallback::kLevel0);
+  const int engine_level = kLibdeflateLevel[level];
+  if (engine_level == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
+  if (sourceLen < kMinEngineInput) return to_zlib(kFam, Fallback::kSmallInput);
+  if (dest == Z_NULL || *destLen <= kFraming) return to_zlib(kFam, Fallback::kOutputFull);
+  libdeflate_compressor* c = t_states.compressor(engine_level);
+  if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
+
+  const size_t body =
+      libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
+  if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
+  write_zlib_header(dest, level);
+  write_be32(dest + 2 + body, libdeflate_adler32(1, source, sourceLen));
+  uLong total = body + kFraming;
+
+  // Near-incompressible data is where libdeflate's block choices lose to zlib's (a JPEG in the
+  // corpus: 0.1% larger even at libdeflate's best level). zlib only "wins" if its whole output
+  // fits in total - 1 bytes, which is exactly the question a buffer of that size asks.
+  if (total > sourceLen / 10 * 9) {
+    std::unique_ptr<Bytef[]> alt(new (std::nothrow) Bytef[total - 1]);
+    uLongf alt_len = total - 1;
+    if (alt && real().compress2(alt.get(), &alt_len, source, sourceLen, level) == Z_OK) {
+      std::copy(alt.get(), alt.get() + alt_len, dest);
+      *destLen = alt_len;
+      fallback(kFam, Fallback::kZlibSmaller);
+      count(kFam, Engine::kZlib, sourceLen, alt_len);
+      return Z_OK;
+    }
+  }
+  *destLen = total;
+  count(kFam, Engine::kLibdeflate, sourceLen, total);
+  return Z_OK;
+}
+
+std::optional<int> engine_uncompress2(Bytef* dest, uLongf* destLen, const Bytef* source,
+                                      uLong* sourceLen) {
+  constexpr Family kFam = Family::kUncompress;
+  if (!config().libdeflate) return to_zlib(kFam, Fallback::kEngineOff);
+  if (*destLen == 0 || dest == Z_NULL) return to_zlib(kFam, Fallback::kEmptyDest);
+  libdeflate_decompressor* d = t_states.decompress();
+  if (d == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
+  size_t in_used = 0, out_used = 0;
+  const libdeflate_result r =
+      libdeflate_zlib_decompress_ex(d, source, *sourceLen, dest, *destLen, &in_used, &out_used);
+  if (r == LIBDEFLATE_INSUFFICIENT_SPACE) return to_zlib(kFam, Fallback::kOutputFull);
+  if (r != LIBDEFLATE_SUCCESS) return to_zlib(kFam, Fallback::kBadInput);
+  *destLen = out_used;
+  *sourceLen = in_used;
+  count(kFam, Engine::kLibdeflate, in_used, out_used);
+  return Z_OK;
+}
+
+}  // namespace accz::zlib

@@ -1,0 +1,42 @@
+// compress2 and uncompress2 on libdeflate, where that keeps zlib's contract exactly; the
+// caller runs the real zlib whenever these return nothing.
+//
+// compress: libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to, in
+// zlib framing written here (header with FLEVEL exactly as zlib writes it for the level,
+// Adler-32 trailer), so the bytes differ from zlib's only in the deflate body. Levels where no
+// libdeflate level was measured both never larger than zlib and faster (6..9), level 0 (zlib
+// sizes its stored blocks its own way), invalid levels, inputs below 4 KiB, and output that
+// does not fit go to zlib; near-incompressible results (over 90% of the input) are checked
+// against zlib's output, and zlib's is returned when it is smaller. docs/benchmarks-zlib.md has
+// the measurements.
+//
+// uncompress: libdeflate_zlib_decompress_ex over the whole buffer. Success gives exactly
+// zlib's results (Z_OK, *destLen = bytes written, *sourceLen = bytes of the stream consumed);
+// on any failure the caller re-runs the call on zlib, so error codes, *destLen, *sourceLen and
+// the partial output are zlib's own.
+//
+// Thread safety: any thread; each thread keeps its own libdeflate states, freed at its exit.
+#pragma once
+
+#include <optional>
+
+#include "zlib/zlib_api.h"
+
+namespace accz::zlib {
+
+// zlib level (0..9) -> libdeflate level, or 0 where zlib serves the level.
+inline constexpr int kLibdeflateLevel[10] = {0, 2, 2, 2, 5, 6, 0, 0, 0, 0};
+
+// Inputs below this go to zlib: on the smallest inputs libdeflate's output can be larger
+// (one byte: a 5-byte stored block where zlib uses 3 bytes of static Huffman).
+inline constexpr uLong kMinEngineInput = 4096;
+
+// zlib's compress2 result, or nothing when zlib must serve the call (the reason is counted).
+std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,
+                                    uLong sourceLen, int level);
+
+// zlib's uncompress2 result on success, or nothing when zlib must serve the call.
+std::optional<int> engine_uncompress2(Bytef* dest, uLongf* destLen, const Bytef* source,
+                                      uLong* sourceLen);
+
+}  // namespace accz::zlib

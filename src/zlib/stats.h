@@ -1,0 +1,57 @@
+// What went where: per family of zlib functions, calls and bytes by engine, and each fallback
+// to the real zlib with its reason; printed at exit when ACCZ_ZLIB_STATS asks for it (config.h).
+//
+// Counting is a few relaxed atomic adds per call, done only when statistics are on; fallbacks
+// are also logged (first of each kind) at ACCZ_ZLIB_LOG=2.
+//
+// Thread safety: every function may be called from any thread.
+#pragma once
+
+#include <cstdint>
+
+namespace accz::zlib {
+
+enum class Family : uint8_t {
+  kCrc32,
+  kAdler32,
+  kCombine,
+  kCompress,
+  kUncompress,
+  kDeflate,
+  kInflate
+};
+inline constexpr int kFamilies = 7;
+
+enum class Engine : uint8_t { kZlib, kIsal, kLibdeflate };
+inline constexpr int kEngines = 3;
+
+// Why a call an engine could serve went to the real zlib instead.
+enum class Fallback : uint8_t {
+  kEngineOff,      // ACCZ_ZLIB_ENGINES excludes the engine
+  kLevel0,         // stored blocks must be sized as zlib sizes them
+  kLevelInvalid,   // zlib reports the error
+  kLevelNoGain,    // no engine level is both no larger and faster than zlib at this level
+  kSmallInput,     // below the size where the engine is measured never larger
+  kZlibSmaller,    // near-incompressible: zlib was also run and its output was smaller
+  kOutputFull,     // the engine's output did not fit: zlib decides (fits, or Z_BUF_ERROR)
+  kBadInput,       // the engine rejected the input: zlib reports the error exactly
+  kEmptyDest,      // *destLen == 0: zlib's one-byte probe semantics
+  kSeedUnreduced,  // an Adler-32 seed with a half >= 65521
+  kNoMemory,       // the engine's state could not be allocated
+};
+inline constexpr int kFallbacks = 11;
+
+bool stats_on();
+
+// Counts one call served by engine; bytes are input consumed and output produced.
+void count(Family family, Engine engine, uint64_t bytes_in, uint64_t bytes_out);
+
+// Counts one fallback (the call itself is counted separately under Engine::kZlib).
+void fallback(Family family, Fallback why);
+
+// Names as printed in the report.
+const char* family_name(Family family);
+const char* engine_name(Engine engine);
+const char* fallback_reason(Fallback why);
+
+}  // namespace accz::zlib
