@@ -127,7 +127,9 @@ ParsedCommand parse_args(int argc, char** argv) {
 
   CLI::App app{"accz - compression offload with a transparent software fallback", "accz"};
   app.require_subcommand(1, 1);
-  app.footer("Run `accz COMMAND --help` for a command's options.");
+  app.footer(
+      "Run `accz COMMAND --help` for a command's options.\n"
+      "`accz run [--stats] -- CMD ARGS...` runs CMD on the libz.so.1 drop-in (`accz run --help`).");
 
   auto* comp = app.add_subcommand("compress", "Compress files like gzip, on every core");
   add_file_options(comp, file_opts, true);
