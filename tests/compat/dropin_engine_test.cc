@@ -20,6 +20,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -309,6 +310,33 @@ TEST(DropinEngines, RandomizedCompressUncompressDifferential) {
     ASSERT_EQ(c.rc, Z_OK);
     expect_same_uncompress(c.out, rng() % (size + 2), "random cap");
   }
+}
+
+// Each thread keeps its own libdeflate states; the configuration and the statistics are
+// shared. Threads compressing and checking at once must each get their own right answers.
+TEST(DropinEngines, ThreadsUseTheEnginesConcurrently) {
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int round = 0; round < 8; ++round) {
+        const Bytes in = generate(20000 + 1000 * round, round % 4, 100 * t + round);
+        Bytes packed(compressBound(in.size()));
+        uLongf len = packed.size();
+        const int level = 1 + (t + round) % 5;
+        if (compress2(packed.data(), &len, in.data(), in.size(), level) != Z_OK) ++failures[t];
+        Bytes back(in.size());
+        uLongf back_len = back.size();
+        if (uncompress(back.data(), &back_len, packed.data(), len) != Z_OK || back != in)
+          ++failures[t];
+        if (crc32_z(0, in.data(), in.size()) != Stock::get().crc32_z(0, in.data(), in.size()) ||
+            adler32_z(1, in.data(), in.size()) != Stock::get().adler32_z(1, in.data(), in.size()))
+          ++failures[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
 
 }  // namespace

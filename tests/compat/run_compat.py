@@ -18,6 +18,8 @@ import subprocess
 import sys
 import zlib
 
+from dropin_env import sanitizer_runtimes
+
 CHILD = r"""
 import ctypes, json, os, sys, zlib
 lib = ctypes.CDLL("libz.so.1")
@@ -46,10 +48,18 @@ print(json.dumps({
 """
 
 
+# A sanitizer build's drop-in needs its runtime loaded first in every program it enters.
+PRELOAD = []
+
+
 def run(accz, args, env_extra=None):
     env = dict(os.environ)
     for k in ("ACCZ_ZLIB_ENGINES", "ACCZ_ZLIB_STATS", "ACCZ_ZLIB_LOG", "LD_PRELOAD"):
         env.pop(k, None)
+    if PRELOAD:
+        env["LD_PRELOAD"] = ":".join(PRELOAD)
+        # python3 is not ours: its leaks at exit are not the drop-in's findings.
+        env["ASAN_OPTIONS"] = "detect_leaks=0:verify_asan_link_order=0"
     env.update(env_extra or {})
     return subprocess.run([accz, "run"] + args, env=env, capture_output=True, text=True,
                           timeout=300)
@@ -96,6 +106,7 @@ def main():
     args = parser.parse_args()
     dropin = os.path.realpath(args.dropin)
     py = sys.executable
+    PRELOAD.extend(sanitizer_runtimes(os.path.join(dropin, "libz.so.1")))
 
     # Default engines, statistics collected by accz run.
     proc = run(args.accz, ["--stats", "--", py, "-c", CHILD])
