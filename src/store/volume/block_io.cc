@@ -1,0 +1,32 @@
+#include "store/volume/block_io.h"
+
+#include <string>
+
+#include "store/format/layout.h"
+
+namespace accz::store {
+namespace {
+
+StoreStatus check_pbn(const BackingStore& dev, uint64_t pbn) {
+  if (pbn >= backing_blocks(dev)) {
+    return StoreStatus::InvalidArgument("block " + std::to_string(pbn) +
+                                        " is past the end of the backing store");
+  }
+  return StoreStatus::Ok();
+}
+
+}  // namespace
+
+uint64_t backing_blocks(const BackingStore& dev) { return dev.size() / kBlockSize; }
+
+StoreStatus read_block(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
+  StoreStatus s = check_pbn(dev, pbn);
+  return s.ok() ? dev.read(pbn * kBlockSize, out) : s;
+}
+
+StoreStatus write_block(BackingStore& dev, uint64_t pbn, ByteSpan data) {
+  StoreStatus s = check_pbn(dev, pbn);
+  return s.ok() ? dev.write(pbn * kBlockSize, data) : s;
+}
+
+}  // namespace accz::store

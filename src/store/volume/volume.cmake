@@ -1,0 +1,13 @@
+# Volume metadata engine: create/open/close, the recovery journal, replay and the two-copy
+# write-back of block-map pages and refcount blocks.
+set(_dir ${CMAKE_CURRENT_LIST_DIR})
+target_sources(accz PRIVATE
+  ${_dir}/block_io.cc
+  ${_dir}/superblock_io.cc
+  ${_dir}/metadata_updater.cc
+  ${_dir}/journal_writer.cc
+  ${_dir}/replay.cc
+  ${_dir}/open_volume.cc)
+
+accz_test(store_volume_test SOURCES
+  ${_dir}/create_open_test.cc)
