@@ -6,6 +6,7 @@
 //   ACCZ_ZLIB_STATS    unset, "" or "0": no statistics; "1" or "stderr": printed on stderr at
 //                      exit; anything else: a file the process appends its report to at exit
 //                      (`accz run --stats` uses this, so every process of a tree reports).
+//                      A process that made no zlib call reports nothing.
 //   ACCZ_ZLIB_LOG      0: silent; 1 (default): configuration errors; 2: also the settings in
 //                      effect and the first fallback to zlib of each kind, as they happen.
 //

@@ -41,6 +41,7 @@ constexpr const char* kReasons[kFallbacks] = {
     "engine state allocation failed",
 };
 
+// Empty when no call was counted.
 std::string report() {
   std::string text;
   char line[256];
@@ -64,7 +65,7 @@ std::string report() {
       text += line;
     }
   }
-  if (!any) text += "  (no zlib calls counted)\n";
+  if (!any) return {};
   bool header = false;
   for (int f = 0; f < kFamilies; ++f) {
     for (int r = 0; r < kFallbacks; ++r) {
@@ -96,7 +97,10 @@ void write_all(int fd, const std::string& text) {
 __attribute__((destructor)) void print_report() {
   const Config& c = config();
   if (!c.stats) return;
+  // A process that made no zlib calls (a shell, a wrapper script on the way to the real
+  // program) would only add noise to the report of a process tree.
   const std::string text = report();
+  if (text.empty()) return;
   if (c.stats_path.empty()) {
     write_all(STDERR_FILENO, text);
     return;

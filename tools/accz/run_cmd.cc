@@ -154,8 +154,8 @@ int run_on_dropin(int argc, char** argv) {
     text << in.rdbuf();
     std::remove(stats_file.c_str());
     if (text.str().empty()) {
-      std::cerr << "accz run: no process reported zlib statistics (" << argv[i]
-                << " did not load libz.so.1 from " << dropin.string() << ")\n";
+      std::cerr << "accz run: no zlib calls reported (" << argv[i]
+                << " made none, or did not load libz.so.1 from " << dropin.string() << ")\n";
     } else {
       std::cerr << text.str();
     }
