@@ -10,4 +10,6 @@ target_sources(accz PRIVATE
   ${_dir}/open_volume.cc)
 
 accz_test(store_volume_test SOURCES
-  ${_dir}/create_open_test.cc)
+  ${_dir}/create_open_test.cc
+  ${_dir}/journal_test.cc
+  ${_dir}/recovery_crash_test.cc)
