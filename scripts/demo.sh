@@ -51,4 +51,8 @@ echo "verifies what untrusted devices return and redoes failed requests in softw
 spec='error=0.1,busy=0.1,timeout=0.02,truncate=0.1,corrupt=0.1,seed=42'
 show_to "$work/faulty.gz" "$accz" compress -6 -c --fault "$spec" --stats "$sample"
 show gzip -t "$work/faulty.gz"
+echo "Reading the counters: 'busy' counts submits the device refused (the router retries or"
+echo "sends the request to cpu); 'fallbacks' counts requests the device did not finish"
+echo "correctly and software did, by reason. Latency runs from submit to delivery, so a"
+echo "request that timed out on the fault device carries its wait into the cpu's figure."
 gzip -dc "$work/faulty.gz" | cmp - "$sample" && echo "identical: every chunk came out right"
