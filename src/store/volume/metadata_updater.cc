@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "store/format/layout.h"
-#include "store/volume/block_io.h"
 
 namespace accz::store {
 
@@ -19,20 +18,10 @@ bool MetadataUpdater::is_data_pbn(uint64_t pbn) const {
 StoreResult<MetadataUpdater::MapPage*> MetadataUpdater::map_page(uint64_t page) {
   auto it = maps_.find(page);
   if (it != maps_.end()) return {StoreStatus::Ok(), it->second.get()};
-  const uint64_t pbn = sb_.geometry.blockmap_start + 2 * page;
-  std::vector<uint8_t> b0(kBlockSize), b1(kBlockSize);
-  StoreStatus s = read_block(dev_, pbn, b0);
-  if (s.ok()) s = read_block(dev_, pbn + 1, b1);
-  if (!s.ok()) return {s, nullptr};
-  MapPageEntries e0{}, e1{};
-  const CopyInfo i0 = decode_map_page(b0, page, sb_.nonce, &e0);
-  const CopyInfo i1 = decode_map_page(b1, page, sb_.nonce, &e1);
-  const CopyChoice c = pick_copy(i0, i1);
+  StoreResult<LoadedMapPage> loaded = load_map_page(dev_, sb_, page);
+  if (!loaded.ok()) return {loaded.status, nullptr};
   auto p = std::make_unique<MapPage>();
-  if (c.load == 0) p->data = e0;
-  if (c.load == 1) p->data = e1;
-  p->point = c.point;
-  p->next_write = c.next_write;
+  static_cast<LoadedMapPage&>(*p) = loaded.value;
   MapPage* raw = p.get();
   maps_.emplace(page, std::move(p));
   return {StoreStatus::Ok(), raw};
@@ -41,22 +30,12 @@ StoreResult<MetadataUpdater::MapPage*> MetadataUpdater::map_page(uint64_t page) 
 StoreResult<MetadataUpdater::CountBlock*> MetadataUpdater::count_block(uint64_t index) {
   auto it = counts_.find(index);
   if (it != counts_.end()) return {StoreStatus::Ok(), it->second.get()};
-  const uint64_t pbn = sb_.geometry.refcount_start + 2 * index;
-  std::vector<uint8_t> b0(kBlockSize), b1(kBlockSize);
-  StoreStatus s = read_block(dev_, pbn, b0);
-  if (s.ok()) s = read_block(dev_, pbn + 1, b1);
-  if (!s.ok()) return {s, nullptr};
-  RefcountArray c0{}, c1{};
-  const CopyInfo i0 = decode_refcount_block(b0, index, sb_.nonce, &c0);
-  const CopyInfo i1 = decode_refcount_block(b1, index, sb_.nonce, &c1);
-  const CopyChoice c = pick_copy(i0, i1);
-  auto p = std::make_unique<CountBlock>();
-  if (c.load == 0) p->data = c0;
-  if (c.load == 1) p->data = c1;
-  p->point = c.point;
-  p->next_write = c.next_write;
-  CountBlock* raw = p.get();
-  counts_.emplace(index, std::move(p));
+  StoreResult<LoadedRefcountBlock> loaded = load_refcount_block(dev_, sb_, index);
+  if (!loaded.ok()) return {loaded.status, nullptr};
+  auto c = std::make_unique<CountBlock>();
+  static_cast<LoadedRefcountBlock&>(*c) = loaded.value;
+  CountBlock* raw = c.get();
+  counts_.emplace(index, std::move(c));
   return {StoreStatus::Ok(), raw};
 }
 
@@ -111,20 +90,16 @@ StoreStatus MetadataUpdater::apply(const JournalEntry& e, uint64_t point) {
 }
 
 StoreStatus MetadataUpdater::write_back() {
-  std::vector<uint8_t> block(kBlockSize);
-  const Geometry& g = sb_.geometry;
   std::vector<int*> written;
   for (auto& [page, p] : maps_) {
     if (!p->dirty) continue;
-    encode_map_page(page, p->point, sb_.nonce, p->data, block);
-    StoreStatus s = write_block(dev_, g.blockmap_start + 2 * page + p->next_write, block);
+    StoreStatus s = store_map_page(dev_, sb_, page, *p);
     if (!s.ok()) return s;
     written.push_back(&p->next_write);
   }
   for (auto& [index, c] : counts_) {
     if (!c->dirty) continue;
-    encode_refcount_block(index, c->point, sb_.nonce, c->data, block);
-    StoreStatus s = write_block(dev_, g.refcount_start + 2 * index + c->next_write, block);
+    StoreStatus s = store_refcount_block(dev_, sb_, index, *c);
     if (!s.ok()) return s;
     written.push_back(&c->next_write);
   }

@@ -26,6 +26,7 @@
 #include "store/format/journal_block.h"
 #include "store/format/metadata_page.h"
 #include "store/format/superblock.h"
+#include "store/volume/metadata_io.h"
 
 namespace accz::store {
 
@@ -55,15 +56,12 @@ class MetadataUpdater {
   size_t structures_dirty() const;
 
  private:
-  template <class Array>
-  struct Loaded {
-    Array data{};
-    uint64_t point = 0;
-    int next_write = 0;  // the copy that does not hold the newest durable version
+  struct MapPage : LoadedMapPage {
     bool dirty = false;
   };
-  using MapPage = Loaded<MapPageEntries>;
-  using CountBlock = Loaded<RefcountArray>;
+  struct CountBlock : LoadedRefcountBlock {
+    bool dirty = false;
+  };
 
   StoreResult<MapPage*> map_page(uint64_t page);
   StoreResult<CountBlock*> count_block(uint64_t index);

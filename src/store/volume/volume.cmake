@@ -4,12 +4,15 @@ set(_dir ${CMAKE_CURRENT_LIST_DIR})
 target_sources(accz PRIVATE
   ${_dir}/block_io.cc
   ${_dir}/superblock_io.cc
+  ${_dir}/metadata_io.cc
   ${_dir}/metadata_updater.cc
   ${_dir}/journal_writer.cc
   ${_dir}/replay.cc
-  ${_dir}/open_volume.cc)
+  ${_dir}/open_volume.cc
+  ${_dir}/block_map_cache.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc
   ${_dir}/journal_test.cc
-  ${_dir}/recovery_crash_test.cc)
+  ${_dir}/recovery_crash_test.cc
+  ${_dir}/block_map_cache_test.cc)
