@@ -9,6 +9,7 @@
 #include "store/backing/memory_backing.h"
 #include "store/format/layout.h"
 #include "store/volume/block_io.h"
+#include "store/volume/cutoff_backing_for_test.h"
 #include "store/volume/journal_writer.h"
 #include "store/volume/metadata_updater.h"
 #include "store/volume/open_volume.h"
@@ -137,7 +138,8 @@ TEST_F(BlockMapCacheTest, CrashesWithEvictionsRecoverToACommittedPrefix) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     auto base = std::make_shared<MemoryBacking>(kDevBlocks * kBlockSize);
-    FaultBacking dev(base, seed);
+    FaultBacking fault(base, seed);
+    CutoffBacking dev(fault);
     CreateOptions o;
     o.logical_blocks = kLogical;
     o.journal_blocks = 16;
@@ -152,17 +154,17 @@ TEST_F(BlockMapCacheTest, CrashesWithEvictionsRecoverToACommittedPrefix) {
     std::vector<JournalEntry> entries;
     size_t committed = 0;
     std::vector<MapEntry> current(kLogical);
-    // Stop writing at a random write, silently: the cache and journal go on believing.
-    dev.stop_writing_after(rng.below(300), FaultBacking::StopMode::kDiscard);
+    // Cut power at a random write or flush, silently: the cache and journal go on believing.
+    dev.cut_after(rng.below(300));
     auto commit_and_advance = [&]() {
       ASSERT_TRUE(jw.commit().ok());
-      if (!dev.stopped()) committed = entries.size();
+      if (!dev.cut()) committed = entries.size();
       cache.set_committed_end(jw.committed_point_end());
       // W3: the head moves only past blocks whose changes are all durable in pages.
       const uint64_t oldest = cache.oldest_unwritten_point();
       jw.advance_head(oldest == UINT64_MAX ? jw.next_sequence() : oldest / 256);
     };
-    for (int i = 0; i < 400 && !dev.stopped(); ++i) {
+    for (int i = 0; i < 400 && !dev.cut(); ++i) {
       const uint64_t lbn = rng.below(40) * 61 % kLogical;  // spread over many pages
       const JournalEntry e{lbn, rng.below(2) ? MapEntry::zero() : MapEntry::unmapped(),
                            current[lbn]};
@@ -184,7 +186,8 @@ TEST_F(BlockMapCacheTest, CrashesWithEvictionsRecoverToACommittedPrefix) {
       ASSERT_TRUE(s.ok()) << s.to_string();
       if (rng.below(4) == 0) commit_and_advance();
     }
-    dev.crash({.keep_ppm = 300'000, .tear_ppm = 300'000});
+    dev.never_cut();
+    fault.crash({.keep_ppm = 300'000, .tear_ppm = 300'000});
     auto r = open_volume(dev);
     ASSERT_TRUE(r.ok()) << r.status.to_string();
     MetadataUpdater reader(dev, r.value.sb);

@@ -16,6 +16,7 @@
 #include "store/format/endian.h"
 #include "store/format/layout.h"
 #include "store/volume/block_io.h"
+#include "store/volume/cutoff_backing_for_test.h"
 #include "store/volume/journal_writer.h"
 #include "store/volume/metadata_updater.h"
 #include "store/volume/open_volume.h"
@@ -28,43 +29,6 @@ namespace {
 
 constexpr uint64_t kDevBlocks = 512;
 constexpr uint64_t kLogical = 400;
-
-// A power cut at any operation, flushes included (FaultBacking's stop counts writes only, so
-// it cannot cut between a journal write and the flush that commits it): after `cut_after`
-// writes and flushes, every write and flush is acknowledged and discarded.
-class CutoffBacking final : public BackingStore {
- public:
-  explicit CutoffBacking(BackingStore& base) : base_(base) {}
-  void cut_after(uint64_t ops) {
-    left_ = ops;
-    cut_ = false;
-  }
-  void never_cut() {
-    left_ = UINT64_MAX;
-    cut_ = false;
-  }
-  bool cut() const { return cut_; }
-
-  StoreStatus read(uint64_t offset, MutableByteSpan out) override {
-    return base_.read(offset, out);
-  }
-  StoreStatus write(uint64_t offset, ByteSpan data) override {
-    return pass() ? base_.write(offset, data) : StoreStatus::Ok();
-  }
-  StoreStatus flush() override { return pass() ? base_.flush() : StoreStatus::Ok(); }
-  uint64_t size() const override { return base_.size(); }
-
- private:
-  bool pass() {
-    if (left_ == 0) cut_ = true;
-    if (cut_) return false;
-    --left_;
-    return true;
-  }
-  BackingStore& base_;
-  uint64_t left_ = UINT64_MAX;
-  bool cut_ = false;
-};
 
 struct Model {
   std::vector<MapEntry> map = std::vector<MapEntry>(kLogical);
