@@ -96,6 +96,8 @@ class Session {
   // The entries of this session, in order, and how many are known committed.
   const std::vector<JournalEntry>& entries() const { return entries_; }
   size_t committed_count() const { return committed_n_; }
+  // Entries handed to a commit; no others can have reached the journal.
+  size_t submitted_count() const { return submitted_n_; }
 
  private:
   void append_random() {
@@ -149,6 +151,7 @@ class Session {
   }
 
   void commit() {
+    submitted_n_ = entries_.size();
     StoreStatus s = jw_.commit();
     ASSERT_TRUE(s.ok()) << s.to_string();
     // After the cut the commit's writes or its final flush were discarded.
@@ -180,6 +183,7 @@ class Session {
   std::vector<JournalEntry> entries_;
   std::vector<uint64_t> points_;
   size_t committed_n_ = 0;
+  size_t submitted_n_ = 0;
   size_t applied_n_ = 0;
   std::set<uint64_t> touched_;  // blocks named by uncommitted entries
 };
@@ -239,7 +243,7 @@ void run_seed(uint64_t seed, Coverage& coverage) {
     const auto& entries = session.entries();
     for (size_t i = 0; i < session.committed_count(); ++i) prefix.apply(entries[i]);
     bool matched = prefix == got;
-    for (size_t i = session.committed_count(); !matched && i < entries.size(); ++i) {
+    for (size_t i = session.committed_count(); !matched && i < session.submitted_count(); ++i) {
       prefix.apply(entries[i]);
       matched = prefix == got;
       if (matched) ++coverage.recovered_uncommitted;

@@ -1,0 +1,170 @@
+#include "store/volume/refcount_table.h"
+
+#include <algorithm>
+#include <string>
+
+#include "store/format/layout.h"
+
+namespace accz::store {
+
+RefcountTable::RefcountTable(BackingStore& dev, const Superblock& sb) : dev_(dev), sb_(sb) {}
+
+bool RefcountTable::is_data_pbn(uint64_t pbn) const {
+  const Geometry& g = sb_.geometry;
+  return pbn >= g.data_start && pbn - g.data_start < g.data_blocks;
+}
+
+StoreStatus RefcountTable::load() {
+  const Geometry& g = sb_.geometry;
+  counts_.assign(g.data_blocks, 0);
+  blocks_.assign(g.refcount_blocks, {});
+  free_.clear();
+  handed_out_.clear();
+  pending_free_.clear();
+  last_free_.clear();
+  in_use_ = 0;
+  for (uint64_t j = 0; j < g.refcount_blocks; ++j) {
+    StoreResult<LoadedRefcountBlock> b = load_refcount_block(dev_, sb_, j);
+    if (!b.ok()) return b.status;
+    blocks_[j].point = b.value.point;
+    blocks_[j].next_write = b.value.next_write;
+    const uint64_t first = j * kRefcountsPerBlock;
+    const uint64_t n = std::min<uint64_t>(kRefcountsPerBlock, g.data_blocks - first);
+    std::copy_n(b.value.data.begin(), n, counts_.begin() + static_cast<ptrdiff_t>(first));
+  }
+  for (uint64_t s = 0; s < g.data_blocks; ++s) {
+    if (counts_[s] == 0) {
+      free_.insert(g.data_start + s);
+    } else {
+      ++in_use_;
+    }
+  }
+  return StoreStatus::Ok();
+}
+
+StoreStatus RefcountTable::apply(const JournalEntry& e, uint64_t point) {
+  if (read_only_) return StoreStatus::ReadOnly("refcounts: an earlier write failed");
+  std::map<uint64_t, int> delta;  // PBN -> net change
+  for (const auto& [m, d] : {std::pair{&e.new_entry, +1}, std::pair{&e.old_entry, -1}}) {
+    if (!m->references_block()) continue;
+    if (!is_data_pbn(m->pbn)) {
+      return StoreStatus::Corruption("refcounts: PBN " + std::to_string(m->pbn) +
+                                     " outside the data region");
+    }
+    delta[m->pbn] += d;
+  }
+  // Check everything first so a refused entry changes nothing.
+  for (const auto& [pbn, d] : delta) {
+    const Block& b = blocks_[slot(pbn) / kRefcountsPerBlock];
+    if (b.point >= point) continue;
+    const int v = int{counts_[slot(pbn)]} + d;
+    if (v < 0 || v > kRefcountLimit) {
+      return StoreStatus::Corruption("refcounts: count of PBN " + std::to_string(pbn) +
+                                     " would become " + std::to_string(v));
+    }
+  }
+  std::set<uint64_t> touched;
+  for (const auto& [pbn, d] : delta) {
+    const uint64_t index = slot(pbn) / kRefcountsPerBlock;
+    if (blocks_[index].point >= point) continue;
+    touched.insert(index);
+    uint8_t& c = counts_[slot(pbn)];
+    const uint8_t before = c;
+    c = static_cast<uint8_t>(int{c} + d);
+    if (before == 0 && c > 0) {
+      ++in_use_;
+      free_.erase(pbn);
+      handed_out_.erase(pbn);
+    } else if (before > 0 && c == 0) {
+      --in_use_;
+      pending_free_.emplace(point, pbn);  // allocatable once this entry is committed (W5)
+      last_free_[pbn] = point;
+    }
+  }
+  for (uint64_t index : touched) {
+    Block& b = blocks_[index];
+    b.point = point;
+    if (b.first_unwritten == 0) b.first_unwritten = point;
+  }
+  set_committed_end(committed_end_);
+  return StoreStatus::Ok();
+}
+
+void RefcountTable::set_committed_end(uint64_t end) {
+  committed_end_ = std::max(committed_end_, end);
+  while (!pending_free_.empty() && pending_free_.begin()->first < committed_end_) {
+    const uint64_t pbn = pending_free_.begin()->second;
+    const uint64_t point = pending_free_.begin()->first;
+    pending_free_.erase(pending_free_.begin());
+    // Only the newest free of a block releases it: an older one whose block was mapped and
+    // freed again since is not the free that matters.
+    auto last = last_free_.find(pbn);
+    if (last == last_free_.end() || last->second != point) continue;
+    last_free_.erase(last);
+    if (counts_[slot(pbn)] == 0) free_.insert(pbn);
+  }
+}
+
+StoreResult<uint64_t> RefcountTable::allocate() {
+  if (read_only_) return {StoreStatus::ReadOnly("refcounts: an earlier write failed"), 0};
+  if (free_.empty()) return {StoreStatus::NoSpace("no free data block"), 0};
+  const uint64_t pbn = *free_.begin();
+  free_.erase(free_.begin());
+  handed_out_.insert(pbn);
+  return {StoreStatus::Ok(), pbn};
+}
+
+void RefcountTable::release(uint64_t pbn) {
+  if (handed_out_.erase(pbn) != 0 && counts_[slot(pbn)] == 0) free_.insert(pbn);
+}
+
+uint8_t RefcountTable::count(uint64_t pbn) const {
+  return is_data_pbn(pbn) ? counts_[slot(pbn)] : 0;
+}
+
+bool RefcountTable::can_share(uint64_t pbn) const {
+  return is_data_pbn(pbn) && counts_[slot(pbn)] > 0 && counts_[slot(pbn)] < kRefcountLimit;
+}
+
+StoreStatus RefcountTable::write_back_committed() {
+  if (read_only_) return StoreStatus::ReadOnly("refcounts: an earlier write failed");
+  const Geometry& g = sb_.geometry;
+  std::vector<Block*> written;
+  for (uint64_t j = 0; j < blocks_.size(); ++j) {
+    Block& b = blocks_[j];
+    if (b.first_unwritten == 0 || b.point >= committed_end_) continue;  // W3
+    LoadedRefcountBlock s;
+    const uint64_t first = j * kRefcountsPerBlock;
+    const uint64_t n = std::min<uint64_t>(kRefcountsPerBlock, g.data_blocks - first);
+    std::copy_n(counts_.begin() + static_cast<ptrdiff_t>(first), n, s.data.begin());
+    s.point = b.point;
+    s.next_write = b.next_write;
+    StoreStatus st = store_refcount_block(dev_, sb_, j, s);
+    if (!st.ok()) {
+      read_only_ = true;
+      return st;
+    }
+    written.push_back(&b);
+  }
+  if (written.empty()) return StoreStatus::Ok();
+  StoreStatus st = dev_.flush();
+  if (!st.ok()) {
+    read_only_ = true;
+    return st;
+  }
+  for (Block* b : written) {
+    b->next_write ^= 1;
+    b->first_unwritten = 0;
+  }
+  return StoreStatus::Ok();
+}
+
+uint64_t RefcountTable::oldest_unwritten_point() const {
+  uint64_t oldest = UINT64_MAX;
+  for (const Block& b : blocks_) {
+    if (b.first_unwritten != 0) oldest = std::min(oldest, b.first_unwritten);
+  }
+  return oldest;
+}
+
+}  // namespace accz::store

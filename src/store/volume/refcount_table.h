@@ -1,0 +1,88 @@
+// store/volume/refcount_table.h — the reference counts of every data block in memory, with
+// allocation and two-copy write-back (docs/format.md §5, W3, W4, W5).
+//
+// Promise:
+//   - Holds one byte per data block (as VDO's slabs do: the counts are 1/4096 of the data
+//     they describe), loaded by load() from the newer valid copy of each refcount block.
+//   - apply() performs a journaled remap's count changes with replay's idempotence rule (one
+//     decision per refcount block per entry), refusing (kCorruption, nothing changed) counts
+//     that would leave 0 … 254.
+//   - allocate() hands out a block whose count is 0, that is not already handed out, and
+//     whose last free is committed (W5: a block freed by an entry is reused only once that
+//     entry is committed, so a crash can never leave an old mapping over new contents).
+//     Handed-out blocks are not on disk: release() returns one whose write failed, and after
+//     a crash they are simply free. can_share() is false at the 254 limit (past it, dedupe
+//     writes a new copy).
+//   - write_back_committed() writes each changed block whose changes are all committed, to
+//     the copy not holding its newest durable version, then flushes (W3, W4).
+//   - After a failed write or flush the table is read-only (kReadOnly).
+//
+// Thread-safety: not thread-safe; one owner (the engine's metadata thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "store/backing/backing_store.h"
+#include "store/format/journal_block.h"
+#include "store/format/superblock.h"
+#include "store/volume/metadata_io.h"
+
+namespace accz::store {
+
+class RefcountTable {
+ public:
+  // `dev` and `sb` must outlive the table.
+  RefcountTable(BackingStore& dev, const Superblock& sb);
+
+  StoreStatus load();
+
+  // REQUIRES: points arrive in journal order.
+  StoreStatus apply(const JournalEntry& entry, uint64_t point);
+
+  // Points below `end` are committed; frees at those points make their blocks allocatable.
+  void set_committed_end(uint64_t end);
+
+  // kNoSpace when no block is allocatable (the volume is full, or every free block waits for
+  // its free to commit).
+  StoreResult<uint64_t> allocate();
+  // Returns a block from allocate() that will not be mapped after all.
+  void release(uint64_t pbn);
+
+  uint8_t count(uint64_t pbn) const;
+  bool can_share(uint64_t pbn) const;
+
+  StoreStatus write_back_committed();
+  // The oldest point of a change not yet durable; UINT64_MAX if none.
+  uint64_t oldest_unwritten_point() const;
+
+  uint64_t blocks_in_use() const { return in_use_; }  // count > 0
+  uint64_t blocks_allocatable() const { return free_.size(); }
+  bool read_only() const { return read_only_; }
+
+ private:
+  struct Block {
+    uint64_t point = 0;
+    int next_write = 0;
+    uint64_t first_unwritten = 0;  // 0: clean
+  };
+
+  uint64_t slot(uint64_t pbn) const { return pbn - sb_.geometry.data_start; }
+  bool is_data_pbn(uint64_t pbn) const;
+
+  BackingStore& dev_;
+  const Superblock& sb_;
+  std::vector<uint8_t> counts_;  // by data-block slot
+  std::vector<Block> blocks_;    // by refcount block index
+  std::set<uint64_t> free_;      // allocatable PBNs
+  std::set<uint64_t> handed_out_;
+  std::multimap<uint64_t, uint64_t> pending_free_;  // point of the free -> PBN
+  std::map<uint64_t, uint64_t> last_free_;          // PBN -> point of its newest free
+  uint64_t committed_end_ = 0;
+  uint64_t in_use_ = 0;
+  bool read_only_ = false;
+};
+
+}  // namespace accz::store
