@@ -10,11 +10,13 @@ target_sources(accz PRIVATE
   ${_dir}/replay.cc
   ${_dir}/open_volume.cc
   ${_dir}/block_map_cache.cc
-  ${_dir}/refcount_table.cc)
+  ${_dir}/refcount_table.cc
+  ${_dir}/volume_metadata.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc
   ${_dir}/journal_test.cc
   ${_dir}/recovery_crash_test.cc
   ${_dir}/block_map_cache_test.cc
-  ${_dir}/refcount_table_test.cc)
+  ${_dir}/refcount_table_test.cc
+  ${_dir}/volume_metadata_test.cc)

@@ -1,0 +1,108 @@
+#include "store/volume/volume_metadata.h"
+
+#include <algorithm>
+#include <string>
+
+#include "store/format/layout.h"
+
+namespace accz::store {
+
+VolumeMetadata::VolumeMetadata(BackingStore& dev, const OpenedVolume& opened,
+                               const VolumeMetadataOptions& options)
+    : dev_(dev),
+      opened_(opened),
+      sb_(opened.sb),
+      journal_(dev, sb_, opened.first_sequence),
+      map_(dev, sb_, options.map_cache_pages),
+      counts_(dev, sb_) {
+  publish_commit();
+}
+
+StoreResult<std::unique_ptr<VolumeMetadata>> VolumeMetadata::open(
+    BackingStore& dev, const VolumeMetadataOptions& options) {
+  StoreResult<OpenedVolume> opened = open_volume(dev);
+  if (!opened.ok()) return {opened.status, nullptr};
+  std::unique_ptr<VolumeMetadata> v(new VolumeMetadata(dev, opened.value, options));
+  StoreStatus s = v->counts_.load();
+  if (!s.ok()) return {s, nullptr};
+  return {StoreStatus::Ok(), std::move(v)};
+}
+
+void VolumeMetadata::publish_commit() {
+  map_.set_committed_end(journal_.committed_point_end());
+  counts_.set_committed_end(journal_.committed_point_end());
+}
+
+StoreResult<MapEntry> VolumeMetadata::lookup(uint64_t lbn) {
+  StoreResult<MapEntry> e = map_.lookup(lbn);
+  if (e.status.code() == StoreErrc::kNoSpace) {
+    // Every cached page holds uncommitted changes: committing makes them writable.
+    StoreStatus s = commit();
+    if (!s.ok()) return {s, {}};
+    e = map_.lookup(lbn);
+  }
+  return e;
+}
+
+StoreResult<uint64_t> VolumeMetadata::remap(uint64_t lbn, const MapEntry& entry) {
+  if (closed_) return {StoreStatus::ReadOnly("volume is closed"), 0};
+  StoreResult<MapEntry> old = lookup(lbn);  // also makes the page resident for the update
+  if (!old.ok()) return {old.status, 0};
+  if (entry.references_block()) {
+    const Geometry& g = sb_.geometry;
+    if (entry.pbn < g.data_start || entry.pbn - g.data_start >= g.data_blocks) {
+      return {StoreStatus::InvalidArgument("PBN " + std::to_string(entry.pbn) +
+                                           " outside the data region"),
+              0};
+    }
+    const bool same = old.value.references_block() && old.value.pbn == entry.pbn;
+    if (!same && counts_.count(entry.pbn) >= kRefcountLimit) {
+      return {StoreStatus::InvalidArgument("PBN " + std::to_string(entry.pbn) +
+                                           " is at the reference limit"),
+              0};
+    }
+  }
+  const JournalEntry je{lbn, entry, old.value};
+  StoreResult<uint64_t> point = journal_.append(je);
+  if (point.status.code() == StoreErrc::kNoSpace) {
+    StoreStatus s = commit();
+    if (s.ok()) s = checkpoint();
+    if (!s.ok()) return {s, 0};
+    point = journal_.append(je);
+  }
+  if (!point.ok()) return point;
+  // The page is resident (looked up above, and the checkpoint only cleans pages), so this
+  // cannot need an eviction.
+  StoreStatus s = map_.update(lbn, entry, point.value);
+  if (s.ok()) s = counts_.apply(je, point.value);
+  if (!s.ok()) return {s, 0};
+  return point;
+}
+
+StoreStatus VolumeMetadata::commit() {
+  StoreStatus s = journal_.commit();
+  if (s.ok()) publish_commit();
+  return s;
+}
+
+StoreStatus VolumeMetadata::checkpoint() {
+  StoreStatus s = map_.write_back_committed();
+  if (s.ok()) s = counts_.write_back_committed();
+  if (!s.ok()) return s;
+  // W3: the head may pass a block only once every change from it is durable.
+  const uint64_t oldest = std::min(map_.oldest_unwritten_point(), counts_.oldest_unwritten_point());
+  journal_.advance_head(oldest == UINT64_MAX ? journal_.next_sequence() : oldest / 256);
+  return StoreStatus::Ok();
+}
+
+StoreStatus VolumeMetadata::close() {
+  if (closed_) return StoreStatus::Ok();
+  StoreStatus s = commit();
+  if (s.ok()) s = checkpoint();
+  if (!s.ok()) return s;
+  s = close_volume(dev_, &sb_, journal_.next_sequence());
+  if (s.ok()) closed_ = true;
+  return s;
+}
+
+}  // namespace accz::store
