@@ -11,7 +11,8 @@ target_sources(accz PRIVATE
   ${_dir}/open_volume.cc
   ${_dir}/block_map_cache.cc
   ${_dir}/refcount_table.cc
-  ${_dir}/volume_metadata.cc)
+  ${_dir}/volume_metadata.cc
+  ${_dir}/checker.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc
@@ -19,4 +20,5 @@ accz_test(store_volume_test SOURCES
   ${_dir}/recovery_crash_test.cc
   ${_dir}/block_map_cache_test.cc
   ${_dir}/refcount_table_test.cc
-  ${_dir}/volume_metadata_test.cc)
+  ${_dir}/volume_metadata_test.cc
+  ${_dir}/checker_test.cc)
