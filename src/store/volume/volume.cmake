@@ -12,7 +12,8 @@ target_sources(accz PRIVATE
   ${_dir}/block_map_cache.cc
   ${_dir}/refcount_table.cc
   ${_dir}/volume_metadata.cc
-  ${_dir}/checker.cc)
+  ${_dir}/checker.cc
+  ${_dir}/dedup_index.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc
@@ -21,4 +22,5 @@ accz_test(store_volume_test SOURCES
   ${_dir}/block_map_cache_test.cc
   ${_dir}/refcount_table_test.cc
   ${_dir}/volume_metadata_test.cc
-  ${_dir}/checker_test.cc)
+  ${_dir}/checker_test.cc
+  ${_dir}/dedup_index_test.cc)
