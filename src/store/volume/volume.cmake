@@ -13,7 +13,8 @@ target_sources(accz PRIVATE
   ${_dir}/refcount_table.cc
   ${_dir}/volume_metadata.cc
   ${_dir}/checker.cc
-  ${_dir}/dedup_index.cc)
+  ${_dir}/dedup_index.cc
+  ${_dir}/packer.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc
@@ -23,4 +24,5 @@ accz_test(store_volume_test SOURCES
   ${_dir}/refcount_table_test.cc
   ${_dir}/volume_metadata_test.cc
   ${_dir}/checker_test.cc
-  ${_dir}/dedup_index_test.cc)
+  ${_dir}/dedup_index_test.cc
+  ${_dir}/packer_test.cc)
