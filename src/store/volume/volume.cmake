@@ -26,3 +26,7 @@ accz_test(store_volume_test SOURCES
   ${_dir}/checker_test.cc
   ${_dir}/dedup_index_test.cc
   ${_dir}/packer_test.cc)
+
+# Compression through the core's Accel runs on device worker threads.
+target_sources(accz PRIVATE ${_dir}/block_codec.cc)
+accz_test(store_block_codec_test SOURCES ${_dir}/block_codec_test.cc LABELS threaded)
