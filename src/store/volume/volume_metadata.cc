@@ -91,7 +91,9 @@ StoreStatus VolumeMetadata::checkpoint() {
   if (!s.ok()) return s;
   // W3: the head may pass a block only once every change from it is durable.
   const uint64_t oldest = std::min(map_.oldest_unwritten_point(), counts_.oldest_unwritten_point());
-  journal_.advance_head(oldest == UINT64_MAX ? journal_.next_sequence() : oldest / 256);
+  // Changes still uncommitted sit in blocks at or past next_sequence(): every written block
+  // before it can then be passed.
+  journal_.advance_head(std::min(oldest / 256, journal_.next_sequence()));
   return StoreStatus::Ok();
 }
 

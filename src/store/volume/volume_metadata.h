@@ -58,6 +58,8 @@ class VolumeMetadata {
   const Superblock& superblock() const { return sb_; }
   const OpenedVolume& opened() const { return opened_; }
   const JournalStats& journal_stats() const { return journal_.stats(); }
+  uint64_t journal_head() const { return journal_.head(); }
+  uint64_t journal_next_sequence() const { return journal_.next_sequence(); }
   const BlockMapCacheStats& map_cache_stats() const { return map_.stats(); }
   uint64_t blocks_in_use() const { return counts_.blocks_in_use(); }
 

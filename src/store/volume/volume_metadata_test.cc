@@ -93,6 +93,23 @@ TEST(VolumeMetadata, RefusesBlocksOutsideTheDataRegionOrAtTheLimit) {
   EXPECT_TRUE(m.remap(0, MapEntry::fragment(pbn, 1)).ok());  // same block: no new reference
 }
 
+TEST(VolumeMetadata, ACheckpointWithUncommittedChangesStillMovesTheHead) {
+  MemoryBacking dev(kDevBlocks * kBlockSize);
+  ASSERT_TRUE(create_volume(dev, options(6)).ok());
+  auto v = VolumeMetadata::open(dev, {.map_cache_pages = 8});
+  ASSERT_TRUE(v.ok());
+  VolumeMetadata& m = *v.value;
+  for (int i = 0; i < 14; ++i) {
+    ASSERT_TRUE(m.remap(i, MapEntry::zero()).ok());
+    ASSERT_TRUE(m.commit().ok());
+  }
+  // An open change on another page must not hold the head back from the written blocks.
+  ASSERT_TRUE(m.remap(2000, MapEntry::zero()).ok());
+  ASSERT_TRUE(m.checkpoint().ok());
+  EXPECT_EQ(m.journal_head(), m.journal_next_sequence());
+  EXPECT_EQ(m.journal_head(), m.opened().first_sequence + 14);
+}
+
 // Random remaps with data, commits and checkpoints through VolumeMetadata, a power cut at any
 // write or flush, then reopen: the map is a prefix that holds every committed remap, every
 // count equals the references in the recovered map, every mapped block holds its data, and
