@@ -1,6 +1,7 @@
 #include "store/volume/refcount_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "store/format/layout.h"
@@ -14,11 +15,46 @@ bool RefcountTable::is_data_pbn(uint64_t pbn) const {
   return pbn >= g.data_start && pbn - g.data_start < g.data_blocks;
 }
 
+void RefcountTable::mark_free(uint64_t s) {
+  if (!is_free(s)) ++free_count_;
+  free_bits_[s / 64] |= uint64_t{1} << (s % 64);
+}
+
+void RefcountTable::unmark_free(uint64_t s) {
+  if (is_free(s)) --free_count_;
+  free_bits_[s / 64] &= ~(uint64_t{1} << (s % 64));
+}
+
+uint64_t RefcountTable::find_free(uint64_t lo, uint64_t hi) const {
+  if (lo >= hi) return UINT64_MAX;
+  uint64_t w = lo / 64;
+  uint64_t word = free_bits_[w] & (~uint64_t{0} << (lo % 64));
+  for (;;) {
+    if (word != 0) {
+      const uint64_t s = w * 64 + static_cast<uint64_t>(std::countr_zero(word));
+      return s < hi ? s : UINT64_MAX;
+    }
+    if (++w * 64 >= hi) return UINT64_MAX;
+    word = free_bits_[w];
+  }
+}
+
+uint64_t RefcountTable::memory_bytes() const {
+  // A red-black tree node holds three pointers and a colour besides its value.
+  constexpr uint64_t kNode = 4 * sizeof(void*);
+  return counts_.capacity() + free_bits_.capacity() * sizeof(uint64_t) +
+         blocks_.capacity() * sizeof(Block) + handed_out_.size() * (kNode + sizeof(uint64_t)) +
+         pending_free_.size() * (kNode + 2 * sizeof(uint64_t)) +
+         last_free_.size() * (kNode + 2 * sizeof(uint64_t));
+}
+
 StoreStatus RefcountTable::load() {
   const Geometry& g = sb_.geometry;
   counts_.assign(g.data_blocks, 0);
   blocks_.assign(g.refcount_blocks, {});
-  free_.clear();
+  free_bits_.assign((g.data_blocks + 63) / 64, 0);
+  free_count_ = 0;
+  cursor_ = 0;
   handed_out_.clear();
   pending_free_.clear();
   last_free_.clear();
@@ -34,7 +70,7 @@ StoreStatus RefcountTable::load() {
   }
   for (uint64_t s = 0; s < g.data_blocks; ++s) {
     if (counts_[s] == 0) {
-      free_.insert(g.data_start + s);
+      mark_free(s);
     } else {
       ++in_use_;
     }
@@ -73,7 +109,7 @@ StoreStatus RefcountTable::apply(const JournalEntry& e, uint64_t point) {
     c = static_cast<uint8_t>(int{c} + d);
     if (before == 0 && c > 0) {
       ++in_use_;
-      free_.erase(pbn);
+      unmark_free(slot(pbn));
       handed_out_.erase(pbn);
     } else if (before > 0 && c == 0) {
       --in_use_;
@@ -101,21 +137,25 @@ void RefcountTable::set_committed_end(uint64_t end) {
     auto last = last_free_.find(pbn);
     if (last == last_free_.end() || last->second != point) continue;
     last_free_.erase(last);
-    if (counts_[slot(pbn)] == 0) free_.insert(pbn);
+    if (counts_[slot(pbn)] == 0) mark_free(slot(pbn));
   }
 }
 
 StoreResult<uint64_t> RefcountTable::allocate() {
   if (read_only_) return {StoreStatus::ReadOnly("refcounts: an earlier write failed"), 0};
-  if (free_.empty()) return {StoreStatus::NoSpace("no free data block"), 0};
-  const uint64_t pbn = *free_.begin();
-  free_.erase(free_.begin());
+  const uint64_t n = sb_.geometry.data_blocks;
+  uint64_t s = find_free(cursor_, n);
+  if (s == UINT64_MAX) s = find_free(0, cursor_);  // wrap once
+  if (s == UINT64_MAX) return {StoreStatus::NoSpace("no free data block"), 0};
+  unmark_free(s);
+  cursor_ = s + 1 == n ? 0 : s + 1;
+  const uint64_t pbn = sb_.geometry.data_start + s;
   handed_out_.insert(pbn);
   return {StoreStatus::Ok(), pbn};
 }
 
 void RefcountTable::release(uint64_t pbn) {
-  if (handed_out_.erase(pbn) != 0 && counts_[slot(pbn)] == 0) free_.insert(pbn);
+  if (handed_out_.erase(pbn) != 0 && counts_[slot(pbn)] == 0) mark_free(slot(pbn));
 }
 
 uint8_t RefcountTable::count(uint64_t pbn) const {

@@ -16,6 +16,10 @@
 //   - write_back_committed() writes each changed block whose changes are all committed, to
 //     the copy not holding its newest durable version, then flushes (W3, W4).
 //   - After a failed write or flush the table is read-only (kReadOnly).
+//   - Memory: the count byte plus one bit of the free bitmap per data block, 32 bytes per
+//     refcount block, and the frees and handed-out blocks not yet settled (bounded by the
+//     journal and the writes in flight, not by the volume's size). Allocation scans the bitmap
+//     from a rotating cursor, so successive allocations walk the volume and wrap once.
 //
 // Thread-safety: not thread-safe; one owner (the engine's metadata thread).
 #pragma once
@@ -59,8 +63,11 @@ class RefcountTable {
   uint64_t oldest_unwritten_point() const;
 
   uint64_t blocks_in_use() const { return in_use_; }  // count > 0
-  uint64_t blocks_allocatable() const { return free_.size(); }
+  uint64_t blocks_allocatable() const { return free_count_; }
   bool read_only() const { return read_only_; }
+  // Bytes this table holds on the heap (container capacities plus an estimate of the tree
+  // nodes), so tests can check memory grows with configuration, not with free space.
+  uint64_t memory_bytes() const;
 
  private:
   struct Block {
@@ -71,13 +78,20 @@ class RefcountTable {
 
   uint64_t slot(uint64_t pbn) const { return pbn - sb_.geometry.data_start; }
   bool is_data_pbn(uint64_t pbn) const;
+  bool is_free(uint64_t s) const { return (free_bits_[s / 64] >> (s % 64)) & 1; }
+  void mark_free(uint64_t s);
+  void unmark_free(uint64_t s);
+  // The first free slot in [lo, hi), or UINT64_MAX.
+  uint64_t find_free(uint64_t lo, uint64_t hi) const;
 
   BackingStore& dev_;
   const Superblock& sb_;
-  std::vector<uint8_t> counts_;  // by data-block slot
-  std::vector<Block> blocks_;    // by refcount block index
-  std::set<uint64_t> free_;      // allocatable PBNs
-  std::set<uint64_t> handed_out_;
+  std::vector<uint8_t> counts_;      // by data-block slot
+  std::vector<Block> blocks_;        // by refcount block index
+  std::vector<uint64_t> free_bits_;  // by data-block slot: allocatable
+  uint64_t free_count_ = 0;
+  uint64_t cursor_ = 0;                             // slot where the next allocation search starts
+  std::set<uint64_t> handed_out_;                   // PBNs allocated but not yet mapped or released
   std::multimap<uint64_t, uint64_t> pending_free_;  // point of the free -> PBN
   std::map<uint64_t, uint64_t> last_free_;          // PBN -> point of its newest free
   uint64_t committed_end_ = 0;

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "store/backing/fault_backing.h"
@@ -138,6 +141,125 @@ TEST_F(RefcountTableTest, WritesBackOnlyCommittedChangesAndReloads) {
     RefcountArray c{};
     EXPECT_EQ(decode_refcount_block(b, 0, sb_.nonce, &c).point, p_ + uint64_t(copy)) << copy;
   }
+}
+
+TEST_F(RefcountTableTest, AllocationRotatesAndWrapsWithoutReusingUncommittedFrees) {
+  RefcountTable t(dev_, sb_);
+  ASSERT_TRUE(t.load().ok());
+  const uint64_t n = sb_.geometry.data_blocks;
+  ASSERT_GE(n, 8u);
+  // The cursor walks forward: a released low block is not taken before the ones after it.
+  for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(t.allocate().value, data(i));
+  EXPECT_EQ(t.allocate().status.code(), StoreErrc::kNoSpace);
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(t.apply({i, MapEntry::whole(data(i)), MapEntry::unmapped()}, p_ + i).ok());
+  }
+  t.set_committed_end(p_ + 3);
+  // Slot 1 is freed by an uncommitted entry; slots 3 and n - 2 come back unused.
+  ASSERT_TRUE(t.apply({1, MapEntry::zero(), MapEntry::whole(data(1))}, p_ + 3).ok());
+  t.release(data(n - 2));
+  t.release(data(3));
+  EXPECT_EQ(t.blocks_allocatable(), 2u);
+  EXPECT_EQ(t.allocate().value, data(3));
+  EXPECT_EQ(t.allocate().value, data(n - 2));
+  // The search wraps past the end and finds only slot 1, whose free is not committed (W5).
+  EXPECT_EQ(t.allocate().status.code(), StoreErrc::kNoSpace);
+  t.set_committed_end(p_ + 4);
+  EXPECT_EQ(t.blocks_allocatable(), 1u);
+  EXPECT_EQ(t.allocate().value, data(1));  // found after the wrap
+  t.release(data(n - 2));
+  EXPECT_EQ(t.allocate().value, data(n - 2));
+}
+
+// Holds only the blocks written, so a volume of millions of blocks costs what its metadata
+// writes cost.
+class SparseBacking : public BackingStore {
+ public:
+  explicit SparseBacking(uint64_t size) : size_(size) {}
+  StoreStatus read(uint64_t offset, MutableByteSpan out) override {
+    StoreStatus st = check_io_range("read", offset, out.size(), size_);
+    if (!st.ok()) return st;
+    for (uint64_t done = 0; done < out.size();) {
+      const uint64_t at = offset + done;
+      const uint64_t n = std::min<uint64_t>(kBlockSize - at % kBlockSize, out.size() - done);
+      auto it = blocks_.find(at / kBlockSize);
+      if (it == blocks_.end()) {
+        std::memset(out.data() + done, 0, n);
+      } else {
+        std::memcpy(out.data() + done, it->second.data() + at % kBlockSize, n);
+      }
+      done += n;
+    }
+    return StoreStatus::Ok();
+  }
+  StoreStatus write(uint64_t offset, ByteSpan in) override {
+    StoreStatus st = check_io_range("write", offset, in.size(), size_);
+    if (!st.ok()) return st;
+    for (uint64_t done = 0; done < in.size();) {
+      const uint64_t at = offset + done;
+      const uint64_t n = std::min<uint64_t>(kBlockSize - at % kBlockSize, in.size() - done);
+      auto& b = blocks_[at / kBlockSize];
+      b.resize(kBlockSize);
+      std::memcpy(b.data() + at % kBlockSize, in.data() + done, n);
+      done += n;
+    }
+    return StoreStatus::Ok();
+  }
+  StoreStatus flush() override { return StoreStatus::Ok(); }
+  uint64_t size() const override { return size_; }
+
+ private:
+  uint64_t size_;
+  std::unordered_map<uint64_t, std::vector<uint8_t>> blocks_;
+};
+
+// Millions of blocks: the table costs its count byte and bitmap bit per block whatever is
+// free, and the cursor wraps around the whole volume without handing out an uncommitted free.
+TEST(RefcountTableLarge, MemoryIsTheCountsAndBitmapAndTheWrapKeepsW5) {
+  SparseBacking dev(uint64_t{1} << 22 << 12);  // 4 Mi blocks, 16 GiB
+  CreateOptions o;
+  o.logical_blocks = 1000;
+  o.journal_blocks = 16;
+  o.nonce = 0xB16;
+  ASSERT_TRUE(create_volume(dev, o).ok());
+  auto v = open_volume(dev);
+  ASSERT_TRUE(v.ok());
+  const Superblock sb = v.value.sb;
+  const uint64_t n = sb.geometry.data_blocks;
+  ASSERT_GE(n, uint64_t{4'000'000});
+  uint64_t p = journal_point(v.value.first_sequence, 0);
+  RefcountTable t(dev, sb);
+  ASSERT_TRUE(t.load().ok());
+  EXPECT_EQ(t.blocks_allocatable(), n);
+  // One count byte and one bitmap bit per block, plus 32 bytes per refcount block (1/4096).
+  const uint64_t bound = n + n / 8 + n / 64 + 4096;
+  EXPECT_GE(t.memory_bytes(), n);
+  EXPECT_LE(t.memory_bytes(), bound);
+
+  const uint64_t d = sb.geometry.data_start;
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(t.allocate().value, d + i);
+    ASSERT_TRUE(t.apply({i, MapEntry::whole(d + i), MapEntry::unmapped()}, p++).ok());
+  }
+  t.set_committed_end(p);
+  ASSERT_TRUE(t.apply({1, MapEntry::zero(), MapEntry::whole(d + 1)}, p++).ok());  // uncommitted
+  // Walk the whole volume, giving each block back: the allocations ascend to the end, then
+  // wrap to slot 3, skipping slot 1 whose free is not committed.
+  uint64_t want = 3;
+  for (uint64_t i = 0; i < n - 3; ++i) {
+    auto a = t.allocate();
+    ASSERT_TRUE(a.ok());
+    ASSERT_EQ(a.value, d + want) << i;
+    t.release(a.value);
+    want = want + 1 == n ? 3 : want + 1;
+  }
+  ASSERT_EQ(want, 3u);
+  EXPECT_EQ(t.allocate().value, d + 3);  // wrapped
+  EXPECT_EQ(t.blocks_allocatable(), n - 4);
+  EXPECT_LE(t.memory_bytes(), bound);
+  t.set_committed_end(p);
+  EXPECT_EQ(t.blocks_allocatable(), n - 3);
+  EXPECT_LE(t.memory_bytes(), bound);
 }
 
 // The journal and the table under random remaps, the table written back at random and the
