@@ -31,6 +31,15 @@ inline CodecResult codec_result(Status s, size_t consumed = 0, size_t produced =
   return r;
 }
 
+// A one-shot decode drives the streaming path over the whole input. If it used all the input
+// without reaching the stream's end, the input was truncated — unless the output filled
+// first, in which case more output space is what is missing (engine.h's one-shot contract).
+inline CodecResult finish_one_shot_decode(CodecResult r, size_t out_size) {
+  if (r.status == Status::kOk && !r.end)
+    r.status = r.produced == out_size ? Status::kOutputOverflow : Status::kBadData;
+  return r;
+}
+
 // Status of a streaming compress call from what it left behind: the contract in
 // accz/engine.h says kOk only when every input byte was taken and, for a flush, the flush is
 // known to be complete.

@@ -22,11 +22,7 @@ class IsalDecompressor final : public Decompressor {
     reset();
     CodecResult r = run(in, out);
     dirty_ = true;
-    if (r.status == Status::kOk && !r.end) {
-      // All input used without reaching the end: truncated, unless the output filled first.
-      r.status = r.produced == out.size() ? Status::kOutputOverflow : Status::kBadData;
-    }
-    return r;
+    return finish_one_shot_decode(r, out.size());
   }
 
   CodecResult stream(ByteSpan in, MutableByteSpan out) override {

@@ -30,10 +30,7 @@ class ZlibDecompressor final : public Decompressor {
     reset();
     CodecResult r = run(in, out);
     dirty_ = true;
-    if (r.status == Status::kOk && !r.end) {
-      r.status = r.produced == out.size() ? Status::kOutputOverflow : Status::kBadData;
-    }
-    return r;
+    return finish_one_shot_decode(r, out.size());
   }
 
   CodecResult stream(ByteSpan in, MutableByteSpan out) override {
