@@ -8,6 +8,8 @@ packages=(
   zlib1g-dev libisal-dev libdeflate-dev liblz4-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   gzip pigz isal zstd lz4 python3 clang-format
+  curl rsync liburing-dev
+  libnbd-bin nbdkit qemu-utils fio
 )
 
 missing=()
