@@ -14,14 +14,20 @@ VolumeMetadata::VolumeMetadata(BackingStore& dev, const OpenedVolume& opened,
       sb_(opened.sb),
       journal_(dev, sb_, opened.first_sequence),
       map_(dev, sb_, options.map_cache_pages),
-      counts_(dev, sb_) {
+      counts_(dev, sb_),
+      read_only_(options.read_only) {
   publish_commit();
 }
 
 StoreResult<std::unique_ptr<VolumeMetadata>> VolumeMetadata::open(
     BackingStore& dev, const VolumeMetadataOptions& options) {
-  StoreResult<OpenedVolume> opened = open_volume(dev);
+  StoreResult<OpenedVolume> opened = open_volume(dev, {.read_only = options.read_only});
   if (!opened.ok()) return {opened.status, nullptr};
+  if (options.read_only && opened.value.was_dirty) {
+    return {StoreStatus::ReadOnly("the volume was not closed cleanly; a read-only open cannot "
+                                  "replay its journal"),
+            nullptr};
+  }
   std::unique_ptr<VolumeMetadata> v(new VolumeMetadata(dev, opened.value, options));
   StoreStatus s = v->counts_.load();
   if (!s.ok()) return {s, nullptr};
@@ -45,9 +51,16 @@ StoreResult<MapEntry> VolumeMetadata::lookup(uint64_t lbn) {
 }
 
 StoreResult<uint64_t> VolumeMetadata::remap(uint64_t lbn, const MapEntry& entry) {
+  return remap(lbn, entry, nullptr);
+}
+
+StoreResult<uint64_t> VolumeMetadata::remap(uint64_t lbn, const MapEntry& entry,
+                                            MapEntry* old_entry) {
   if (closed_) return {StoreStatus::ReadOnly("volume is closed"), 0};
+  if (read_only_) return {StoreStatus::ReadOnly("volume opened read-only"), 0};
   StoreResult<MapEntry> old = lookup(lbn);  // also makes the page resident for the update
   if (!old.ok()) return {old.status, 0};
+  if (old_entry != nullptr) *old_entry = old.value;
   if (entry.references_block()) {
     const Geometry& g = sb_.geometry;
     if (entry.pbn < g.data_start || entry.pbn - g.data_start >= g.data_blocks) {
@@ -80,12 +93,14 @@ StoreResult<uint64_t> VolumeMetadata::remap(uint64_t lbn, const MapEntry& entry)
 }
 
 StoreStatus VolumeMetadata::commit() {
+  if (read_only_) return StoreStatus::Ok();  // nothing was appended
   StoreStatus s = journal_.commit();
   if (s.ok()) publish_commit();
   return s;
 }
 
 StoreStatus VolumeMetadata::checkpoint() {
+  if (read_only_) return StoreStatus::Ok();
   StoreStatus s = map_.write_back_committed();
   if (s.ok()) s = counts_.write_back_committed();
   if (!s.ok()) return s;
@@ -97,12 +112,16 @@ StoreStatus VolumeMetadata::checkpoint() {
   return StoreStatus::Ok();
 }
 
-StoreStatus VolumeMetadata::close() {
+StoreStatus VolumeMetadata::close(uint64_t index_generation) {
   if (closed_) return StoreStatus::Ok();
+  if (read_only_) {
+    closed_ = true;  // nothing was written, so the superblock stays as it was
+    return StoreStatus::Ok();
+  }
   StoreStatus s = commit();
   if (s.ok()) s = checkpoint();
   if (!s.ok()) return s;
-  s = close_volume(dev_, &sb_, journal_.next_sequence());
+  s = close_volume(dev_, &sb_, journal_.next_sequence(), index_generation);
   if (s.ok()) closed_ = true;
   return s;
 }

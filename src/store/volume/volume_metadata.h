@@ -35,6 +35,9 @@ namespace accz::store {
 struct VolumeMetadataOptions {
   // Block-map pages held in memory (about 4 KiB each). Default: 256 (1 MiB).
   size_t map_cache_pages = 256;
+  // Open without writing anything: a volume that was not closed cleanly is refused
+  // (kReadOnly) rather than replayed, and every mutating call returns kReadOnly.
+  bool read_only = false;
 };
 
 class VolumeMetadata {
@@ -46,9 +49,13 @@ class VolumeMetadata {
   // kInvalidArgument (nothing journaled) if `entry` names a block outside the data region or
   // one that is at the reference limit.
   StoreResult<uint64_t> remap(uint64_t lbn, const MapEntry& entry);
+  // The same, also reporting the entry it replaced (for counting logical blocks in use).
+  StoreResult<uint64_t> remap(uint64_t lbn, const MapEntry& entry, MapEntry* old_entry);
   StoreStatus commit();
   StoreStatus checkpoint();
-  StoreStatus close();
+  // `index_generation`: the generation a dedup index was just saved under (0: none), recorded
+  // in the clean superblock.
+  StoreStatus close(uint64_t index_generation = 0);
 
   StoreResult<uint64_t> allocate() { return counts_.allocate(); }
   void release(uint64_t pbn) { counts_.release(pbn); }
@@ -62,6 +69,8 @@ class VolumeMetadata {
   uint64_t journal_next_sequence() const { return journal_.next_sequence(); }
   const BlockMapCacheStats& map_cache_stats() const { return map_.stats(); }
   uint64_t blocks_in_use() const { return counts_.blocks_in_use(); }
+  uint64_t blocks_allocatable() const { return counts_.blocks_allocatable(); }
+  bool read_only() const { return read_only_; }
 
  private:
   VolumeMetadata(BackingStore& dev, const OpenedVolume& opened,
@@ -74,6 +83,7 @@ class VolumeMetadata {
   JournalWriter journal_;
   BlockMapCache map_;
   RefcountTable counts_;
+  const bool read_only_;
   bool closed_ = false;
 };
 

@@ -1,0 +1,215 @@
+// store/engine/volume_engine.h — the implementation behind Volume (volume.h): one engine
+// thread owns the metadata, the dedup index and the packer; callers hash and check for zeros
+// on their own threads; compression and decompression run asynchronously on the Accel's
+// devices, whose completions come back through the engine's queue.
+//
+// Promise (beyond volume.h):
+//   - Requests are processed in the order they were queued (their sequence number), so the
+//     last-issued of overlapping writes ends up mapped, whatever order their compressions
+//     finish in: a block is remapped only if no later write of its LBN was remapped first.
+//   - A write whose blocks go to the packer is acknowledged once every block is binned, with a
+//     data block already reserved for each open bin, so a later seal cannot run out of space.
+//     If writing a sealed block fails, its acknowledged fragments are lost like writes in a
+//     disk's volatile cache: the next flush (or FUA write) reports kIoError.
+//   - Memory: the in-flight blocks (at most max_in_flight blocks plus what the packer holds),
+//     the map cache, the dedup index and the refcounts; nothing per logical block.
+//
+// Thread-safety: as Volume. Internally: the queue, the admission counter and the stats
+// snapshot each have their own mutex; everything else belongs to the engine thread, except
+// read completions, which touch only their own request and atomics.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/engine/volume.h"
+#include "store/volume/block_codec.h"
+#include "store/volume/dedup_index.h"
+#include "store/volume/packer.h"
+#include "store/volume/volume_metadata.h"
+
+namespace accz::store {
+
+class VolumeEngine final : public Volume {
+ public:
+  static StoreResult<std::unique_ptr<Volume>> open(BackingStore& dev, const VolumeOptions& options);
+  ~VolumeEngine() override;
+
+  void read(uint64_t offset, MutableByteSpan out, VolumeCallback done) override;
+  void write(uint64_t offset, ByteSpan data, bool fua, VolumeCallback done) override;
+  void trim(uint64_t offset, uint64_t length, bool fua, VolumeCallback done) override;
+  void write_zeroes(uint64_t offset, uint64_t length, bool fua, VolumeCallback done) override;
+  void flush(VolumeCallback done) override;
+  StoreResult<std::vector<VolumeExtent>> extents(uint64_t offset, uint64_t length) override;
+  VolumeStats stats() const override;
+  const Superblock& superblock() const override { return sb_; }
+  StoreStatus close() override;
+
+ private:
+  enum class OpKind : uint8_t { kRead, kWrite, kTrim, kZeroes, kFlush, kExtents };
+
+  struct Op;
+
+  // One 4 KiB block of a write, from its queueing until it is mapped (or fails).
+  struct BlockWork {
+    VolumeEngine* engine = nullptr;
+    Op* op = nullptr;  // nullptr once acknowledged
+    uint64_t lbn = 0;
+    uint64_t seq = 0;
+    BlockHash hash;
+    bool zero = false;
+    std::vector<uint8_t> data;  // kBlockSize
+    CompressionJob job;
+  };
+
+  // One client request.
+  struct Op {
+    OpKind kind = OpKind::kRead;
+    uint64_t seq = 0;
+    uint64_t lbn = 0;
+    uint64_t blocks = 0;
+    bool fua = false;
+    size_t units = 0;  // admission units held
+    VolumeCallback done;
+    MutableByteSpan out;                           // kRead
+    std::vector<std::unique_ptr<BlockWork>> work;  // kWrite, handed to the engine
+    std::vector<VolumeExtent>* extents = nullptr;  // kExtents
+    // Parts not yet finished; the op completes when it reaches 0.
+    std::atomic<uint64_t> pending{0};
+    std::atomic<uint8_t> error{0};  // StoreErrc of the first failure
+    std::mutex error_mu;
+    std::string error_message;
+  };
+
+  // A fragment being expanded for a read.
+  struct ReadFragment {
+    VolumeEngine* engine = nullptr;
+    Op* op = nullptr;
+    std::shared_ptr<std::vector<uint8_t>> block;  // the compressed block, shared by its slots
+    Request req;
+    std::array<ByteSpan, 1> src;
+    std::array<MutableByteSpan, 1> dst;
+  };
+
+  // What is in flight for one LBN: blocks not yet mapped, and the newest request mapped.
+  struct LbnRecord {
+    std::map<uint64_t, BlockWork*> pending;  // by sequence
+    uint64_t mapped_seq = 0;
+  };
+
+  struct Event {
+    enum class Type : uint8_t { kOp, kCompressed, kClose } type;
+    Op* op = nullptr;
+    BlockWork* work = nullptr;
+  };
+
+  VolumeEngine(BackingStore& dev, const VolumeOptions& options, Accel* accel,
+               std::unique_ptr<Accel> owned_accel, std::unique_ptr<VolumeMetadata> meta);
+
+  // --- caller side ---
+  // Range check; on failure completes `done` inline and returns false.
+  bool check_range(uint64_t offset, uint64_t length, const VolumeCallback& done) const;
+  void admit(size_t units);
+  void release_units(size_t units);
+  void enqueue_op(Op* op);
+  void post(Event e);
+
+  // --- engine thread ---
+  void run();
+  void handle(const Event& e);
+  void on_timer();
+  void publish_stats();
+  void start_write(Op* op);
+  void start_read(Op* op);
+  void start_unmap(Op* op);
+  void start_flush(Op* op);
+  void start_extents(Op* op);
+  void process_block(BlockWork* b);
+  bool try_dedupe(BlockWork* b);
+  StoreStatus read_data_block(const MapEntry& e, MutableByteSpan out);
+  void submit_compression(BlockWork* b);
+  static void on_compressed(Request* req);
+  void compressed(BlockWork* b);
+  void store_whole(BlockWork* b);
+  void pack(BlockWork* b, ByteSpan fragment);
+  void write_packed(PackedBlock& pb);
+  void flush_packer();
+  StoreResult<uint64_t> take_block();
+  // Maps the block unless a later write of its LBN was mapped first; false if skipped.
+  // Ends the block's in-flight record either way. A failed remap is returned.
+  StoreResult<bool> map_block(BlockWork* b, const MapEntry& e);
+  // A remap for a request processed right now (trim, zeroes): honours the in-flight record.
+  StoreStatus map_now(uint64_t lbn, uint64_t seq, const MapEntry& e);
+  StoreStatus remap_counted(uint64_t lbn, const MapEntry& e);
+  void forget_block(BlockWork* b);
+  void block_done(BlockWork* b, const StoreStatus& s);
+  void finish_fua(Op* op);
+  StoreStatus commit();
+  void metadata_failed(const StoreStatus& s);
+  void do_close();
+
+  // --- completion (any thread) ---
+  static void fail_op(Op* op, const StoreStatus& s);
+  void part_done(Op* op);
+  void complete(Op* op);
+  void submit_decompression(ReadFragment* f);
+  static void on_decompressed(Request* req);
+  void decompressed(ReadFragment* f);
+
+  BackingStore& dev_;
+  const VolumeOptions options_;
+  Accel* accel_;
+  std::unique_ptr<Accel> owned_accel_;
+  Superblock sb_;  // as opened; the engine thread's metadata keeps its own
+  const uint8_t algorithm_code_;
+  const bool compress_;
+  const bool dedupe_;
+
+  // Engine thread only.
+  std::unique_ptr<VolumeMetadata> meta_;
+  DedupIndex index_;
+  Packer packer_;
+  std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open bins
+  std::unordered_map<uint64_t, LbnRecord> inflight_;
+  uint64_t compressing_ = 0;
+  uint64_t logical_used_ = 0;
+  StoreStatus deferred_error_;    // acknowledged writes lost since the last flush
+  uint64_t packed_failures_ = 0;  // sealed blocks whose write or remap failed, ever
+  bool closing_ = false;
+  StoreStatus close_status_;
+  VolumeStats counters_;  // the engine thread's counters, published to snapshot_
+
+  // Queue.
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<Event> queue_;
+  uint64_t next_seq_ = 1;
+  bool accepting_ = true;  // false once close() queued its event
+
+  // Admission (backpressure).
+  mutable std::mutex adm_mu_;
+  std::condition_variable adm_cv_;
+  size_t units_in_flight_ = 0;
+
+  // Stats published by the engine thread, plus counters bumped on other threads.
+  mutable std::mutex stats_mu_;
+  VolumeStats snapshot_;
+  std::atomic<uint64_t> reads_{0}, bytes_read_{0}, read_errors_{0};
+  std::atomic<bool> read_only_{false};
+
+  std::mutex close_mu_;  // serialises close()
+  std::condition_variable close_cv_;
+  bool closed_ = false;
+  bool close_done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace accz::store

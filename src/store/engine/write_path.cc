@@ -1,0 +1,309 @@
+// The engine's write path (engine thread): zero blocks, dedupe with byte verification,
+// asynchronous compression, the packer with reserved blocks, whole-block writes, and trim /
+// write-zeroes. Data is always written before the remap that maps it; the journal commit's
+// pre-flush then makes it durable before the entry (W1).
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "store/engine/volume_engine.h"
+#include "store/format/compressed_block.h"
+#include "store/format/layout.h"
+#include "store/volume/block_io.h"
+
+namespace accz::store {
+
+namespace {
+
+// Fragments at least this big are stored whole: any fragment that fits a bin saves space
+// when paired with others, so only what cannot fit is refused.
+constexpr size_t kFragmentThreshold = kMaxFragmentBytes;
+
+uint64_t now_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+void VolumeEngine::start_write(Op* op) {
+  ++counters_.writes;
+  counters_.bytes_written += op->blocks * kVolumeBlockSize;
+  if (op->fua) ++counters_.fua_writes;
+  if (read_only_) {
+    fail_op(op, StoreStatus::ReadOnly("volume is read-only after a failed metadata write"));
+    op->pending = 1;
+    op->work.clear();
+    return part_done(op);
+  }
+  // Every block of the request becomes visible to reads before any of it is processed.
+  op->pending = op->work.size() + 1;
+  for (auto& b : op->work) inflight_[b->lbn].pending[b->seq] = b.get();
+  std::vector<std::unique_ptr<BlockWork>> work = std::move(op->work);
+  for (auto& b : work) process_block(b.release());
+  part_done(op);
+}
+
+void VolumeEngine::process_block(BlockWork* b) {
+  if (b->zero) {
+    ++counters_.zero_blocks_written;
+    StoreResult<bool> m = map_block(b, MapEntry::zero());
+    block_done(b, m.status);
+    return forget_block(b);
+  }
+  if (dedupe_ && try_dedupe(b)) return;
+  if (!compress_) return store_whole(b);
+  submit_compression(b);
+}
+
+StoreStatus VolumeEngine::read_data_block(const MapEntry& e, MutableByteSpan out) {
+  std::vector<uint8_t> block(kBlockSize);
+  MutableByteSpan target = e.kind == MapEntry::Kind::kWhole ? out : MutableByteSpan(block);
+  StoreStatus s = read_block(dev_, e.pbn, target);
+  if (!s.ok() || e.kind == MapEntry::Kind::kWhole) return s;
+  StoreResult<CompressedBlockView> view = parse_compressed_block(block, algorithm_code_);
+  if (!view.ok()) return view.status;
+  if (e.slot >= view.value.fragment_count || accel_ == nullptr) {
+    return StoreStatus::Corruption("fragment " + std::to_string(e.slot) + " of PBN " +
+                                   std::to_string(e.pbn) + " does not exist");
+  }
+  return decompress_fragment(*accel_, sb_.algorithm, view.value.fragments[e.slot], out);
+}
+
+bool VolumeEngine::try_dedupe(BlockWork* b) {
+  const std::optional<MapEntry> candidate = index_.find(b->hash);
+  if (!candidate) return false;
+  // A free block may already be handed out for other contents: never share one.
+  if (meta_->refcount(candidate->pbn) == 0) {
+    ++counters_.dedupe_advice_stale;
+    index_.erase(b->hash);
+    return false;
+  }
+  std::vector<uint8_t> stored(kBlockSize);
+  if (!read_data_block(*candidate, stored).ok()) return false;  // costs savings, not data
+  if (std::memcmp(stored.data(), b->data.data(), kBlockSize) != 0) {
+    ++counters_.dedupe_advice_stale;
+    index_.erase(b->hash);
+    return false;
+  }
+  if (!meta_->can_share(candidate->pbn)) {
+    // §5: at the limit the write makes a new copy, which becomes the index's target.
+    ++counters_.reference_limit_copies;
+    return false;
+  }
+  StoreResult<bool> m = map_block(b, *candidate);
+  if (m.ok()) ++counters_.dedupe_advice_valid;
+  block_done(b, m.status);
+  forget_block(b);
+  return true;
+}
+
+void VolumeEngine::submit_compression(BlockWork* b) {
+  prepare_compression(&b->job, sb_.algorithm, sb_.level, b->data);
+  b->job.req.on_complete = &VolumeEngine::on_compressed;
+  b->job.req.user = b;
+  ++compressing_;
+  const Status st = accel_->submit(&b->job.req);
+  if (st == Status::kOk) return;
+  --compressing_;
+  b->job.req.on_complete = nullptr;
+  if (st == Status::kBusy) {
+    accel_->run(b->job.req);  // the devices are saturated: do this one here
+  } else {
+    b->job.req.result.status = st;  // job_fragment() then says: store it whole
+  }
+  compressed(b);
+}
+
+void VolumeEngine::on_compressed(Request* req) {
+  auto* b = static_cast<BlockWork*>(req->user);
+  b->engine->post(Event{Event::Type::kCompressed, nullptr, b});
+}
+
+void VolumeEngine::compressed(BlockWork* b) {
+  const LbnRecord& rec = inflight_.at(b->lbn);
+  if (rec.mapped_seq > b->seq) {
+    // A later write of this LBN is already mapped: this one is overwritten before it lands.
+    block_done(b, StoreStatus::Ok());
+    return forget_block(b);
+  }
+  const std::optional<ByteSpan> fragment = job_fragment(b->job, kFragmentThreshold);
+  if (!fragment) {
+    ++counters_.incompressible_blocks;
+    return store_whole(b);
+  }
+  pack(b, *fragment);
+}
+
+StoreResult<uint64_t> VolumeEngine::take_block() {
+  if (reserve_.size() > packer_.bins_in_use()) {
+    const uint64_t pbn = reserve_.back();
+    reserve_.pop_back();
+    return {StoreStatus::Ok(), pbn};
+  }
+  StoreResult<uint64_t> r = meta_->allocate();
+  if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) {
+    // W5 holds freed blocks back until their free is committed: committing may free some.
+    r = meta_->allocate();
+  }
+  return r;
+}
+
+void VolumeEngine::store_whole(BlockWork* b) {
+  StoreResult<uint64_t> pbn = take_block();
+  if (!pbn.ok()) {
+    block_done(b, pbn.status);
+    return forget_block(b);
+  }
+  StoreStatus s = write_block(dev_, pbn.value, b->data);
+  if (!s.ok()) {
+    meta_->release(pbn.value);
+    block_done(b, StoreStatus::IoError("writing data block: " + s.message()));
+    return forget_block(b);
+  }
+  StoreResult<bool> m = map_block(b, MapEntry::whole(pbn.value));
+  if (m.ok() && m.value) {
+    if (dedupe_) index_.insert(b->hash, MapEntry::whole(pbn.value));
+  } else if (meta_->refcount(pbn.value) == 0) {
+    meta_->release(pbn.value);
+  }
+  block_done(b, m.status);
+  forget_block(b);
+}
+
+void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
+  // Every open bin, and the one this fragment may open, has a block set aside, so sealing
+  // never runs out of space after the write was acknowledged.
+  while (reserve_.size() < packer_.bins_in_use() + 1) {
+    StoreResult<uint64_t> r = meta_->allocate();
+    if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) r = meta_->allocate();
+    if (!r.ok()) {
+      block_done(b, r.status);
+      return forget_block(b);
+    }
+    reserve_.push_back(r.value);
+  }
+  std::vector<PackedBlock> sealed = packer_.add(reinterpret_cast<uintptr_t>(b), fragment, now_us());
+  // Acknowledge after the sealed blocks are written: a FUA completion commits, and must
+  // find this fragment mapped if its bin was just sealed.
+  Op* op = b->op;
+  b->op = nullptr;
+  for (PackedBlock& pb : sealed) write_packed(pb);  // may end `b`
+  if (op != nullptr) part_done(op);
+}
+
+void VolumeEngine::write_packed(PackedBlock& pb) {
+  const uint64_t pbn = reserve_.back();
+  reserve_.pop_back();
+  StoreStatus s = write_block(dev_, pbn, pb.block);
+  if (!s.ok()) {
+    meta_->release(pbn);
+    ++counters_.write_errors;
+    ++packed_failures_;
+    deferred_error_ =
+        StoreStatus::IoError("a packed block of acknowledged writes failed: " + s.message());
+    for (uint64_t cookie : pb.cookies) {
+      auto* b = reinterpret_cast<BlockWork*>(cookie);
+      block_done(b, deferred_error_);
+      forget_block(b);
+    }
+    return;
+  }
+  ++counters_.compressed_blocks_written;
+  counters_.compressed_fragments_written += pb.cookies.size();
+  for (size_t slot = 0; slot < pb.cookies.size(); ++slot) {
+    auto* b = reinterpret_cast<BlockWork*>(pb.cookies[slot]);
+    const MapEntry e = MapEntry::fragment(pbn, static_cast<uint8_t>(slot));
+    StoreResult<bool> m = map_block(b, e);
+    if (m.ok() && m.value && dedupe_) index_.insert(b->hash, e);
+    if (!m.ok()) {
+      ++packed_failures_;
+      deferred_error_ = m.status;
+    }
+    block_done(b, m.status);
+    forget_block(b);
+  }
+  // Every fragment was overwritten while it waited: the block holds nothing anyone maps.
+  if (meta_->refcount(pbn) == 0) meta_->release(pbn);
+}
+
+void VolumeEngine::flush_packer() {
+  for (PackedBlock& pb : packer_.flush_all()) write_packed(pb);
+}
+
+StoreResult<bool> VolumeEngine::map_block(BlockWork* b, const MapEntry& e) {
+  LbnRecord& rec = inflight_.at(b->lbn);
+  if (rec.mapped_seq > b->seq) return {StoreStatus::Ok(), false};
+  StoreStatus s = remap_counted(b->lbn, e);
+  if (!s.ok()) return {s, false};
+  rec.mapped_seq = b->seq;
+  return {StoreStatus::Ok(), true};
+}
+
+StoreStatus VolumeEngine::map_now(uint64_t lbn, uint64_t seq, const MapEntry& e) {
+  auto it = inflight_.find(lbn);
+  if (it == inflight_.end()) {
+    StoreResult<MapEntry> cur = meta_->lookup(lbn);
+    if (cur.ok() && cur.value == e) return StoreStatus::Ok();  // nothing to journal
+    return remap_counted(lbn, e);
+  }
+  StoreStatus s = remap_counted(lbn, e);
+  if (s.ok()) it->second.mapped_seq = seq;
+  return s;
+}
+
+StoreStatus VolumeEngine::remap_counted(uint64_t lbn, const MapEntry& e) {
+  MapEntry old;
+  StoreResult<uint64_t> r = meta_->remap(lbn, e, &old);
+  if (!r.ok()) {
+    metadata_failed(r.status);
+    return r.status;
+  }
+  if (old.references_block()) --logical_used_;
+  if (e.references_block()) ++logical_used_;
+  return StoreStatus::Ok();
+}
+
+void VolumeEngine::block_done(BlockWork* b, const StoreStatus& s) {
+  Op* op = b->op;
+  if (op == nullptr) return;  // already acknowledged
+  b->op = nullptr;
+  if (!s.ok()) fail_op(op, s);
+  part_done(op);
+}
+
+void VolumeEngine::forget_block(BlockWork* b) {
+  auto it = inflight_.find(b->lbn);
+  if (it != inflight_.end()) {
+    it->second.pending.erase(b->seq);
+    if (it->second.pending.empty()) inflight_.erase(it);
+  }
+  delete b;
+}
+
+void VolumeEngine::start_unmap(Op* op) {
+  const bool trim = op->kind == OpKind::kTrim;
+  if (trim) {
+    ++counters_.trims;
+  } else {
+    ++counters_.write_zeroes;
+  }
+  if (op->fua) ++counters_.fua_writes;
+  op->pending = 1;
+  if (read_only_) {
+    fail_op(op, StoreStatus::ReadOnly("volume is read-only after a failed metadata write"));
+    return part_done(op);
+  }
+  const MapEntry target = trim ? MapEntry::unmapped() : MapEntry::zero();
+  for (uint64_t i = 0; i < op->blocks; ++i) {
+    StoreStatus s = map_now(op->lbn + i, op->seq, target);
+    if (!s.ok()) {
+      fail_op(op, s);
+      break;
+    }
+  }
+  part_done(op);
+}
+
+}  // namespace accz::store
