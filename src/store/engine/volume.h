@@ -79,10 +79,10 @@ struct VolumeStats {
   // 100 × (1 − data_blocks_used / logical_blocks_used); 0 when nothing is used.
   double saving_percent = 0;
 
-  uint64_t dedupe_advice_valid = 0;   // index hits whose bytes matched: block shared
-  uint64_t dedupe_advice_stale = 0;   // index hits whose bytes differed (verification mismatch)
+  uint64_t dedupe_advice_valid = 0;  // index hits whose bytes matched: block shared
+  uint64_t dedupe_advice_stale = 0;  // index hits whose bytes differed (verification mismatch)
   uint64_t dedupe_advice_timeouts = 0;
-  uint64_t zero_blocks_written = 0;   // writes of all-zero blocks (no space used)
+  uint64_t zero_blocks_written = 0;  // writes of all-zero blocks (no space used)
   uint64_t compressed_fragments_written = 0;
   uint64_t compressed_blocks_written = 0;
   uint64_t incompressible_blocks = 0;  // stored whole
@@ -132,9 +132,7 @@ class Volume {
 
   virtual VolumeStats stats() const = 0;
   virtual const Superblock& superblock() const = 0;
-  uint64_t logical_bytes() const {
-    return superblock().geometry.logical_blocks * kVolumeBlockSize;
-  }
+  uint64_t logical_bytes() const { return superblock().geometry.logical_blocks * kVolumeBlockSize; }
 
   virtual StoreStatus close() = 0;
 

@@ -147,8 +147,8 @@ void VolumeEngine::enqueue_op(Op* op) {
   VolumeCallback done = std::move(op->done);
   const size_t units = op->units;
   delete op;
-  done(StoreStatus::ReadOnly("volume is closed"));
   release_units(units);
+  done(StoreStatus::ReadOnly("volume is closed"));
 }
 
 void VolumeEngine::post(Event e) {
@@ -436,8 +436,9 @@ void VolumeEngine::complete(Op* op) {
   VolumeCallback done = std::move(op->done);
   const size_t units = op->units;
   delete op;
-  done(std::move(s));
+  // Units first: a caller woken by `done` then sees in_flight without this request.
   release_units(units);
+  done(std::move(s));
 }
 
 void VolumeEngine::finish_fua(Op* op) {
@@ -465,7 +466,8 @@ void VolumeEngine::publish_stats() {
   VolumeStats s = counters_;
   const Geometry& g = sb_.geometry;
   s.logical_blocks = g.logical_blocks;
-  s.logical_blocks_used = logical_used_;
+  s.logical_blocks_used =
+      static_cast<uint64_t>(static_cast<int64_t>(logical_used_) + visible_delta_);
   s.physical_blocks = g.data_blocks;
   s.data_blocks_used = meta_->blocks_in_use();
   s.overhead_blocks = g.physical_blocks - g.data_blocks;

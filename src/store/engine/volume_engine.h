@@ -103,6 +103,8 @@ class VolumeEngine final : public Volume {
   struct LbnRecord {
     std::map<uint64_t, BlockWork*> pending;  // by sequence
     uint64_t mapped_seq = 0;
+    bool mapped_data = false;  // the map entry now references a data block
+    int delta = 0;             // this record's share of visible_delta_
   };
 
   struct Event {
@@ -150,6 +152,8 @@ class VolumeEngine final : public Volume {
   StoreStatus map_now(uint64_t lbn, uint64_t seq, const MapEntry& e);
   StoreStatus remap_counted(uint64_t lbn, const MapEntry& e);
   void forget_block(BlockWork* b);
+  LbnRecord& record(uint64_t lbn);
+  void recount(LbnRecord& rec);
   void block_done(BlockWork* b, const StoreStatus& s);
   void finish_fua(Op* op);
   StoreStatus commit();
@@ -180,7 +184,10 @@ class VolumeEngine final : public Volume {
   std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open bins
   std::unordered_map<uint64_t, LbnRecord> inflight_;
   uint64_t compressing_ = 0;
-  uint64_t logical_used_ = 0;
+  uint64_t logical_used_ = 0;  // LBNs whose map entry references data
+  // What in-flight writes add to logical_used_ once mapped: stats show acknowledged writes
+  // as used, as reads show their data.
+  int64_t visible_delta_ = 0;
   StoreStatus deferred_error_;    // acknowledged writes lost since the last flush
   uint64_t packed_failures_ = 0;  // sealed blocks whose write or remap failed, ever
   bool closing_ = false;

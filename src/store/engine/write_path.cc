@@ -39,7 +39,11 @@ void VolumeEngine::start_write(Op* op) {
   }
   // Every block of the request becomes visible to reads before any of it is processed.
   op->pending = op->work.size() + 1;
-  for (auto& b : op->work) inflight_[b->lbn].pending[b->seq] = b.get();
+  for (auto& b : op->work) {
+    LbnRecord& rec = record(b->lbn);
+    rec.pending[b->seq] = b.get();
+    recount(rec);
+  }
   std::vector<std::unique_ptr<BlockWork>> work = std::move(op->work);
   for (auto& b : work) process_block(b.release());
   part_done(op);
@@ -238,7 +242,28 @@ StoreResult<bool> VolumeEngine::map_block(BlockWork* b, const MapEntry& e) {
   StoreStatus s = remap_counted(b->lbn, e);
   if (!s.ok()) return {s, false};
   rec.mapped_seq = b->seq;
+  rec.mapped_data = e.references_block();
+  recount(rec);
   return {StoreStatus::Ok(), true};
+}
+
+VolumeEngine::LbnRecord& VolumeEngine::record(uint64_t lbn) {
+  auto [it, inserted] = inflight_.try_emplace(lbn);
+  if (inserted) {
+    StoreResult<MapEntry> cur = meta_->lookup(lbn);
+    it->second.mapped_data = cur.ok() && cur.value.references_block();
+  }
+  return it->second;
+}
+
+void VolumeEngine::recount(LbnRecord& rec) {
+  bool visible_data = rec.mapped_data;
+  if (!rec.pending.empty() && rec.pending.rbegin()->first > rec.mapped_seq) {
+    visible_data = !rec.pending.rbegin()->second->zero;
+  }
+  const int delta = static_cast<int>(visible_data) - static_cast<int>(rec.mapped_data);
+  visible_delta_ += delta - rec.delta;
+  rec.delta = delta;
 }
 
 StoreStatus VolumeEngine::map_now(uint64_t lbn, uint64_t seq, const MapEntry& e) {
@@ -249,7 +274,11 @@ StoreStatus VolumeEngine::map_now(uint64_t lbn, uint64_t seq, const MapEntry& e)
     return remap_counted(lbn, e);
   }
   StoreStatus s = remap_counted(lbn, e);
-  if (s.ok()) it->second.mapped_seq = seq;
+  if (s.ok()) {
+    it->second.mapped_seq = seq;
+    it->second.mapped_data = e.references_block();
+    recount(it->second);
+  }
   return s;
 }
 
@@ -277,7 +306,11 @@ void VolumeEngine::forget_block(BlockWork* b) {
   auto it = inflight_.find(b->lbn);
   if (it != inflight_.end()) {
     it->second.pending.erase(b->seq);
-    if (it->second.pending.empty()) inflight_.erase(it);
+    recount(it->second);
+    if (it->second.pending.empty()) {
+      visible_delta_ -= it->second.delta;
+      inflight_.erase(it);
+    }
   }
   delete b;
 }
