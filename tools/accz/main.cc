@@ -1,4 +1,4 @@
-// accz — the command line: devices, compress, decompress, bench, run.
+// accz — the command line: devices, compress, decompress, bench, run, vol.
 #include <exception>
 #include <iostream>
 #include <string_view>
@@ -9,6 +9,7 @@
 #include "file_cmd.h"
 #include "report.h"
 #include "run_cmd.h"
+#include "vol_cmd.h"
 
 int main(int argc, char** argv) {
   using namespace accz::cli;
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
       return kExitError;
     }
   }
+  // `vol` has its own subcommands and options, parsed by its own CLI11 app.
+  if (argc >= 2 && std::string_view(argv[1]) == "vol") return run_vol(argc - 2, argv + 2);
   ParsedCommand p = parse_args(argc, argv);
   if (p.exit_now >= 0) return p.exit_now;
   try {
