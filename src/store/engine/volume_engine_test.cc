@@ -327,3 +327,397 @@ TEST(Engine, RangesAreChecked) {
 
 }  // namespace
 }  // namespace accz::store
+
+namespace accz::store {
+namespace {
+
+// A volume on a FaultBacking over memory, for crash and error tests.
+struct FaultFixture {
+  explicit FaultFixture(uint64_t dev_blocks = 4096, uint64_t logical = 8192,
+                        VolumeAlgorithm alg = VolumeAlgorithm::kLz4, uint64_t seed = 5)
+      : mem(std::make_shared<MemoryBacking>(dev_blocks * kB)), fb(mem, seed) {
+    CreateOptions c;
+    c.logical_blocks = logical;
+    c.journal_blocks = 32;
+    c.index_blocks = 4;
+    c.algorithm = alg;
+    c.nonce = 7;
+    auto s = create_volume(fb, c);
+    EXPECT_TRUE(s.ok());
+    sb = s.value;
+  }
+  std::unique_ptr<Volume> open() {
+    VolumeOptions o;
+    o.accel = test_accel();
+    o.map_cache_pages = 4;
+    auto v = Volume::open(fb, o);
+    EXPECT_TRUE(v.ok()) << v.status.to_string();
+    return std::move(v.value);
+  }
+  // Power cut: the volume's object goes away without reaching the device, then the device
+  // loses, keeps or tears what was not flushed.
+  void crash(std::unique_ptr<Volume> v, uint32_t keep_ppm = 300'000, uint32_t tear_ppm = 300'000) {
+    fb.stop_writing_after(0, FaultBacking::StopMode::kDiscard);
+    v.reset();
+    fb.crash({keep_ppm, tear_ppm});
+  }
+  uint64_t data_offset() const { return sb.geometry.data_start * kB; }
+
+  std::shared_ptr<MemoryBacking> mem;
+  FaultBacking fb;
+  Superblock sb;
+};
+
+std::vector<uint8_t> content(uint64_t i) { return i % 2 == 0 ? text_block(i) : random_block(i); }
+
+TEST(EngineDurability, FlushedAndFuaWritesSurviveACrash) {
+  for (uint64_t seed : {1, 2, 3}) {
+    FaultFixture f(4096, 8192, VolumeAlgorithm::kLz4, seed);
+    auto v = f.open();
+    for (uint64_t i = 0; i < 120; ++i) ASSERT_TRUE(v->write_sync(i * kB, content(i)).ok());
+    ASSERT_TRUE(v->trim_sync(0, 4 * kB).ok());
+    ASSERT_TRUE(v->flush_sync().ok());
+    // After the flush: a FUA write is durable when acknowledged; the rest may go either way.
+    ASSERT_TRUE(v->write_sync(200 * kB, content(200), /*fua=*/true).ok());
+    for (uint64_t i = 4; i < 60; ++i) ASSERT_TRUE(v->write_sync(i * kB, content(1000 + i)).ok());
+    f.crash(std::move(v));
+
+    expect_consistent(f.fb);
+    v = f.open();
+    EXPECT_EQ(read_back(*v, 0, 4), std::vector<uint8_t>(4 * kB, 0));
+    EXPECT_EQ(read_back(*v, 200), content(200)) << "FUA write lost, seed " << seed;
+    for (uint64_t i = 4; i < 120; ++i) {
+      const auto got = read_back(*v, i);
+      if (i < 60) {
+        EXPECT_TRUE(got == content(i) || got == content(1000 + i)) << i << " seed " << seed;
+      } else {
+        EXPECT_EQ(got, content(i)) << i << " seed " << seed;
+      }
+    }
+    ASSERT_TRUE(v->close().ok());
+    expect_consistent(f.fb);
+  }
+}
+
+TEST(EngineDurability, PowerCutAtEveryWriteOrFlushKeepsWhatWasFlushed) {
+  // Count the device operations of one run, then cut power after each prefix of them.
+  auto run = [](CutoffBacking& dev, std::vector<int>* flushed_upto) {
+    // `flushed_upto`: the writes whose flush completed before the power went.
+    VolumeOptions o;
+    o.accel = test_accel();
+    o.map_cache_pages = 2;
+    auto opened = Volume::open(dev, o);
+    if (!opened.ok()) return;
+    Volume& v = *opened.value;
+    for (int i = 0; i < 24; ++i) {
+      if (!v.write_sync((i % 12) * kB, content(i)).ok()) return;
+      if (i % 5 == 4) {
+        if (!v.flush_sync().ok()) return;
+        if (flushed_upto != nullptr && !dev.cut()) flushed_upto->push_back(i);
+      }
+    }
+    (void)v.close();
+  };
+  MemoryBacking probe_mem(1024 * kB);
+  CreateOptions c;
+  c.logical_blocks = 64;
+  c.journal_blocks = 16;
+  c.nonce = 3;
+  ASSERT_TRUE(create_volume(probe_mem, c).ok());
+  const std::vector<uint8_t> image = [&] {
+    std::vector<uint8_t> b(probe_mem.size());
+    EXPECT_TRUE(probe_mem.read(0, b).ok());
+    return b;
+  }();
+  struct Counter final : BackingStore {
+    explicit Counter(BackingStore& b) : base(b) {}
+    StoreStatus read(uint64_t o, MutableByteSpan out) override { return base.read(o, out); }
+    StoreStatus write(uint64_t o, ByteSpan d) override {
+      ++ops;
+      return base.write(o, d);
+    }
+    StoreStatus flush() override {
+      ++ops;
+      return base.flush();
+    }
+    uint64_t size() const override { return base.size(); }
+    BackingStore& base;
+    std::atomic<uint64_t> ops{0};
+  } counter(probe_mem);
+  {
+    CutoffBacking uncut(counter);
+    run(uncut, nullptr);
+  }
+  const uint64_t total = counter.ops;
+  ASSERT_GT(total, 20u);
+  for (uint64_t cut = 0; cut < total; cut += std::max<uint64_t>(1, total / 60)) {
+    MemoryBacking mem(image);
+    CutoffBacking dev(mem);
+    dev.cut_after(cut);
+    std::vector<int> flushed;
+    run(dev, &flushed);
+    auto v = Volume::open(mem, {.accel = test_accel()});
+    ASSERT_TRUE(v.ok()) << "cut " << cut << ": " << v.status.to_string();
+    if (!flushed.empty()) {
+      // Every LBN written at or before the last completed flush reads as its last such write
+      // or a later one.
+      const int last = flushed.back();
+      for (uint64_t lbn = 0; lbn < 12; ++lbn) {
+        const auto got = read_back(*v.value, lbn);
+        int newest_flushed = -1;
+        for (int i = 0; i <= last; ++i) {
+          if (static_cast<uint64_t>(i % 12) == lbn) newest_flushed = i;
+        }
+        if (newest_flushed < 0) continue;
+        bool ok = false;
+        for (int i = newest_flushed; i < 24; ++i) {
+          if (static_cast<uint64_t>(i % 12) == lbn && got == content(i)) ok = true;
+        }
+        EXPECT_TRUE(ok) << "cut " << cut << " lbn " << lbn;
+      }
+    }
+    ASSERT_TRUE(v.value->close().ok());
+    expect_consistent(mem);
+  }
+}
+
+}  // namespace
+}  // namespace accz::store
+
+namespace accz::store {
+namespace {
+
+TEST(EngineErrors, FullVolumeSaysNoSpaceAndKeepsEarlierData) {
+  // About 40 data blocks; incompressible unique blocks fill it.
+  FaultFixture f(2 + 32 + 2 + 2 + 8 + 40, 1000, VolumeAlgorithm::kLz4);
+  const uint64_t data_blocks = f.sb.geometry.data_blocks;
+  auto v = f.open();
+  uint64_t written = 0;
+  StoreStatus s;
+  for (; written < 1000; ++written) {
+    s = v->write_sync(written * kB, random_block(written));
+    if (!s.ok()) break;
+  }
+  ASSERT_EQ(s.code(), StoreErrc::kNoSpace) << s.to_string();
+  EXPECT_LE(written, data_blocks);
+  EXPECT_GE(written + 2, data_blocks);
+  EXPECT_EQ(read_back(*v, written), std::vector<uint8_t>(kB, 0)) << "failed write changed it";
+  for (uint64_t i = 0; i < written; ++i) ASSERT_EQ(read_back(*v, i), random_block(i));
+  VolumeStats st = v->stats();
+  EXPECT_GE(st.no_space_errors, 1u);
+  EXPECT_FALSE(st.read_only);
+  // Compressible data and zeros still fit nowhere / need nothing.
+  EXPECT_TRUE(v->write_zeroes_sync(900 * kB, 10 * kB).ok());
+  // Freeing space makes room again (after the frees commit, which allocation forces).
+  ASSERT_TRUE(v->trim_sync(0, 5 * kB).ok());
+  for (uint64_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(v->write_sync((500 + i) * kB, random_block(500 + i)).ok()) << i;
+  }
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(f.fb);
+}
+
+TEST(EngineErrors, FailedDataWriteFailsThatWriteOnly) {
+  FaultFixture f(4096, 8192, VolumeAlgorithm::kNone);
+  auto v = f.open();
+  ASSERT_TRUE(v->write_sync(0, random_block(0)).ok());
+  FaultRule r;
+  r.ops = kFaultWrite;
+  r.offset_begin = f.data_offset();
+  r.count = 1;
+  const int id = f.fb.add_rule(r);
+  EXPECT_EQ(v->write_sync(kB, random_block(1)).code(), StoreErrc::kIoError);
+  f.fb.remove_rule(id);
+  ASSERT_TRUE(v->write_sync(2 * kB, random_block(2)).ok());
+  EXPECT_EQ(read_back(*v, 1), std::vector<uint8_t>(kB, 0));
+  EXPECT_EQ(read_back(*v, 2), random_block(2));
+  EXPECT_EQ(v->stats().write_errors, 1u);
+  EXPECT_FALSE(v->stats().read_only);
+  ASSERT_TRUE(v->flush_sync().ok());
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(f.fb);
+  v = f.open();
+  EXPECT_EQ(read_back(*v, 0), random_block(0));
+  EXPECT_EQ(read_back(*v, 2), random_block(2));
+  ASSERT_TRUE(v->close().ok());
+}
+
+TEST(EngineErrors, FailedPackedBlockIsReportedByTheNextFlush) {
+  FaultFixture f;
+  auto v = f.open();
+  FaultRule r;
+  r.ops = kFaultWrite;
+  r.offset_begin = f.data_offset();
+  r.count = 1;
+  f.fb.add_rule(r);
+  // Acknowledged once binned: the loss shows at the flush, like a disk's cache failing.
+  ASSERT_TRUE(v->write_sync(0, text_block(1)).ok());
+  EXPECT_EQ(v->flush_sync().code(), StoreErrc::kIoError);
+  EXPECT_TRUE(v->flush_sync().ok());  // reported once
+  ASSERT_TRUE(v->write_sync(kB, text_block(2), /*fua=*/true).ok());
+  EXPECT_EQ(read_back(*v, 1), text_block(2));
+  EXPECT_FALSE(v->stats().read_only);
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(f.fb);
+}
+
+TEST(EngineErrors, FailedJournalWriteTurnsReadOnlyAndReopenRecovers) {
+  FaultFixture f;
+  auto v = f.open();
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(v->write_sync(i * kB, content(i)).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  FaultRule r;
+  r.ops = kFaultWrite;
+  r.offset_begin = f.sb.geometry.journal_start * kB;
+  r.offset_end = (f.sb.geometry.journal_start + f.sb.geometry.journal_blocks) * kB;
+  f.fb.add_rule(r);
+  ASSERT_TRUE(v->write_sync(20 * kB, random_block(20)).ok());
+  EXPECT_FALSE(v->flush_sync().ok());
+  EXPECT_TRUE(v->stats().read_only);
+  EXPECT_EQ(v->write_sync(21 * kB, random_block(21)).code(), StoreErrc::kReadOnly);
+  EXPECT_EQ(read_back(*v, 3), content(3));
+  EXPECT_FALSE(v->close().ok());
+  v.reset();
+  f.fb.clear_rules();
+  f.fb.crash();
+  v = f.open();
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_EQ(read_back(*v, i), content(i));
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(f.fb);
+}
+
+TEST(EngineIndex, CloseSavesTheDedupIndexAndOpenLoadsIt) {
+  Fixture f;
+  {
+    auto v = f.open(*f.mem);
+    for (uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(v->write_sync(i * kB, content(i)).ok());
+    ASSERT_TRUE(v->close().ok());
+  }
+  auto sb = load_superblock(*f.mem);
+  ASSERT_TRUE(sb.ok());
+  EXPECT_NE(sb.value.index_generation, 0u);
+  auto v = f.open(*f.mem);
+  EXPECT_EQ(v->stats().dedup_index_entries, 20u);
+  const uint64_t before = v->stats().data_blocks_used;
+  for (uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(v->write_sync((100 + i) * kB, content(i)).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  EXPECT_EQ(v->stats().dedupe_advice_valid, 20u);
+  EXPECT_EQ(v->stats().data_blocks_used, before);
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(*f.mem);
+}
+
+TEST(EngineIndex, StaleAdviceIsCaughtByTheByteComparison) {
+  Fixture f(4096, 8192, VolumeAlgorithm::kNone);
+  auto v = f.open(*f.mem);
+  ASSERT_TRUE(v->write_sync(0, random_block(1)).ok());
+  ASSERT_TRUE(v->trim_sync(0, kB).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  // The block that held random_block(1) is free and may be reused; reuse it.
+  for (uint64_t i = 1; i < 4000 && v->stats().data_blocks_used < 5; ++i) {
+    ASSERT_TRUE(v->write_sync(i * kB, random_block(100 + i)).ok());
+  }
+  ASSERT_TRUE(v->write_sync(10 * kB, random_block(1)).ok());
+  EXPECT_EQ(read_back(*v, 10), random_block(1));
+  EXPECT_EQ(v->stats().dedupe_advice_valid, 0u);
+  EXPECT_GE(v->stats().dedupe_advice_stale, 1u);
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(*f.mem);
+}
+
+TEST(EngineIndex, ReferenceLimitMakesANewCopy) {
+  Fixture f(4096, 8192, VolumeAlgorithm::kNone);
+  auto v = f.open(*f.mem);
+  const auto a = random_block(9);
+  for (uint64_t i = 0; i < 300; ++i) ASSERT_TRUE(v->write_sync(i * kB, a).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  const VolumeStats s = v->stats();
+  EXPECT_EQ(s.data_blocks_used, 2u);
+  EXPECT_EQ(s.reference_limit_copies, 1u);
+  EXPECT_EQ(s.dedupe_advice_valid, 298u);
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(*f.mem);
+}
+
+TEST(EngineOpen, ReadOnlyServesReadsAndRefusesWrites) {
+  Fixture f;
+  {
+    auto v = f.open(*f.mem);
+    ASSERT_TRUE(v->write_sync(0, content(0)).ok());
+    ASSERT_TRUE(v->close().ok());
+  }
+  VolumeOptions o = f.options();
+  o.read_only = true;
+  auto v = Volume::open(*f.mem, o);
+  ASSERT_TRUE(v.ok()) << v.status.to_string();
+  EXPECT_EQ(read_back(*v.value, 0), content(0));
+  EXPECT_EQ(v.value->write_sync(kB, content(1)).code(), StoreErrc::kReadOnly);
+  EXPECT_EQ(v.value->trim_sync(0, kB).code(), StoreErrc::kReadOnly);
+  EXPECT_TRUE(v.value->stats().read_only);
+  ASSERT_TRUE(v.value->close().ok());
+  EXPECT_EQ(v.value->write_sync(kB, content(1)).code(), StoreErrc::kReadOnly);
+}
+
+TEST(EngineOpen, ReadOnlyRefusesADirtyVolume) {
+  FaultFixture f;
+  auto v = f.open();
+  ASSERT_TRUE(v->write_sync(0, content(0)).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  f.crash(std::move(v));
+  VolumeOptions o;
+  o.accel = test_accel();
+  o.read_only = true;
+  EXPECT_EQ(Volume::open(f.fb, o).status.code(), StoreErrc::kReadOnly);
+  v = f.open();  // a writable open replays
+  EXPECT_EQ(read_back(*v, 0), content(0));
+  ASSERT_TRUE(v->close().ok());
+}
+
+TEST(EngineOpen, OwnAccelWhenNoneIsGiven) {
+  Fixture f(4096, 8192, VolumeAlgorithm::kDeflate);
+  auto v = Volume::open(*f.mem, {});
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(v.value->write_sync(0, text_block(3)).ok());
+  ASSERT_TRUE(v.value->flush_sync().ok());
+  EXPECT_EQ(read_back(*v.value, 0), text_block(3));
+  EXPECT_EQ(v.value->stats().compressed_fragments_written, 1u);
+}
+
+TEST(EngineStats, CountersFollowTheRequests) {
+  Fixture f;
+  auto v = f.open(*f.mem);
+  std::vector<uint8_t> two(2 * kB);
+  std::copy_n(text_block(1).begin(), kB, two.begin());
+  std::copy_n(random_block(2).begin(), kB, two.begin() + kB);
+  ASSERT_TRUE(v->write_sync(0, two, /*fua=*/true).ok());
+  ASSERT_TRUE(v->write_sync(4 * kB, two).ok());  // both duplicates
+  ASSERT_TRUE(v->flush_sync().ok());
+  std::vector<uint8_t> back(6 * kB);
+  ASSERT_TRUE(v->read_sync(0, back).ok());
+  const VolumeStats s = v->stats();
+  EXPECT_EQ(s.logical_blocks, 8192u);
+  EXPECT_EQ(s.writes, 2u);
+  EXPECT_EQ(s.fua_writes, 1u);
+  EXPECT_EQ(s.flushes, 1u);
+  EXPECT_EQ(s.reads, 1u);
+  EXPECT_EQ(s.bytes_read, 6 * kB);
+  EXPECT_EQ(s.bytes_written, 4 * kB);
+  EXPECT_EQ(s.logical_blocks_used, 4u);
+  EXPECT_EQ(s.data_blocks_used, 2u);
+  EXPECT_EQ(s.dedupe_advice_valid, 2u);
+  EXPECT_EQ(s.compressed_fragments_written, 1u);
+  EXPECT_EQ(s.compressed_blocks_written, 1u);
+  EXPECT_EQ(s.incompressible_blocks, 1u);
+  EXPECT_DOUBLE_EQ(s.saving_percent, 50.0);
+  EXPECT_GT(s.journal_entries, 0u);
+  EXPECT_GT(s.journal_commits, 0u);
+  EXPECT_EQ(s.dedup_index_entries, 2u);
+  EXPECT_GT(s.dedup_index_capacity, 0u);
+  EXPECT_GT(s.overhead_blocks, 0u);
+  EXPECT_EQ(s.physical_blocks + s.overhead_blocks, 4096u);
+  EXPECT_EQ(s.in_flight, 0u);
+  ASSERT_TRUE(v->close().ok());
+}
+
+}  // namespace
+}  // namespace accz::store
