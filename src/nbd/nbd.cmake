@@ -11,3 +11,5 @@ target_sources(accz PRIVATE
 
 accz_test(nbd_protocol_test SOURCES ${_dir}/protocol_test.cc)
 accz_test(nbd_server_test SOURCES ${_dir}/server_test.cc ${_dir}/test_client.cc LABELS threaded)
+accz_test(nbd_volume_export_test SOURCES ${_dir}/volume_export_test.cc LABELS threaded)
+accz_test(nbd_tools_test SOURCES ${_dir}/nbd_tools_test.cc ${_dir}/test_client.cc LABELS threaded)
