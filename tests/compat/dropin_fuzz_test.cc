@@ -109,6 +109,17 @@ Plan draw_plan(Rng& rng) {
         break;
     }
   }
+  // Engine-shaped plans: what a fast path can take (levels 1-6, default strategy, a full
+  // window, no flushes but the last, 4 KiB or more); some are disturbed part way by a flush,
+  // deflateParams or deflatePrime, which must move the stream to zlib at a valid boundary.
+  const bool engine_shaped = rng.percent(45);
+  const bool disturbed = engine_shaped && rng.percent(35);
+  if (engine_shaped) {
+    p.level = rng.range(0, 7) - 1;
+    p.strategy = Z_DEFAULT_STRATEGY;
+    p.bits = 15;
+    p.mem_level = rng.percent(80) ? 8 : rng.range(1, 9);
+  }
   p.window_bits = p.wrap == Wrap::kRaw ? -p.bits : (p.wrap == Wrap::kGzip ? p.bits + 16 : p.bits);
 
   const bool one_shot = rng.percent(20);
@@ -116,9 +127,9 @@ Plan draw_plan(Rng& rng) {
   bool copied = false;
   for (int i = 0; i < streams; ++i) {
     StreamPlan sp;
-    sp.data = draw_data(rng, draw_size(rng));
+    sp.data = draw_data(rng, engine_shaped ? 4096 + draw_size(rng) : draw_size(rng));
     sp.finish = i + 1 == streams ? rng.percent(97) : rng.percent(80);
-    if (rng.percent(15))
+    if (rng.percent(engine_shaped ? 5 : 15))
       sp.dictionary = draw_data(rng, 1 + rng.below(rng.percent(50) ? 300 : 40000));
     if (one_shot) {
       Step st;
@@ -131,6 +142,7 @@ Plan draw_plan(Rng& rng) {
       continue;
     }
     const int segments = rng.percent(25) ? 1 : rng.range(2, 8);
+    const int disturb_at = disturbed ? rng.range(0, segments - 1) : -1;
     std::vector<size_t> cuts;
     for (int c = 1; c < segments; ++c) cuts.push_back(rng.below(sp.data.size() + 1));
     cuts.push_back(0);
@@ -144,8 +156,10 @@ Plan draw_plan(Rng& rng) {
       st.in_chunk = draw_chunk(rng, sp.data.size());
       st.out_chunk = draw_chunk(rng, sp.data.size());
       const bool last = sp.finish && c + 1 == stop;
-      st.flush = last ? Z_FINISH : draw_flush(rng);
-      if (c > 0 || i > 0 || p.wrap == Wrap::kRaw) {
+      st.flush = last ? Z_FINISH : (engine_shaped ? Z_NO_FLUSH : draw_flush(rng));
+      if (static_cast<int>(c) == disturb_at && !last) st.flush = draw_flush(rng);
+      if ((!engine_shaped || static_cast<int>(c) == disturb_at || rng.percent(5)) &&
+          (c > 0 || i > 0 || p.wrap == Wrap::kRaw)) {
         const uint64_t r = rng.below(100);
         if (r < 10) {
           st.before = Before::kParams;
@@ -623,7 +637,7 @@ TEST(DropinFuzz, DeflateStreamsAgreeWithZlibsContract) {
   std::printf("deflate fuzz: %d cases from seed %llu%s\n", iters,
               static_cast<unsigned long long>(base), exact_mode() ? " (exact mode)" : "");
   for (int i = 0; i < iters; ++i) {
-    if (!deflate_case(base + static_cast<uint64_t>(i))) return;
+    if (!deflate_case(base + static_cast<uint64_t>(i)) && !keep_going()) return;
   }
 }
 
@@ -636,7 +650,7 @@ TEST(DropinFuzz, DeflateStreamsOnFourThreads) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([=] {
       for (int i = t; i < iters; i += 4)
-        if (!deflate_case(base + static_cast<uint64_t>(i))) return;
+        if (!deflate_case(base + static_cast<uint64_t>(i)) && !keep_going()) return;
     });
   }
   for (std::thread& t : threads) t.join();

@@ -123,6 +123,8 @@ bool exact_mode() {
   return v != nullptr && std::strcmp(v, "none") == 0;
 }
 
+bool keep_going() { return std::getenv("ACCZ_FUZZ_KEEP_GOING") != nullptr; }
+
 void OpLog::add(const char* format, ...) {
   char line[512];
   va_list ap;

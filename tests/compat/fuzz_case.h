@@ -61,6 +61,8 @@ uint64_t fuzz_base_seed();
 // ACCZ_FUZZ_TRACE set: every log line is also printed on stderr as it happens.
 // ACCZ_ZLIB_ENGINES=none: the drop-in must then be zlib byte for byte and call for call.
 bool exact_mode();
+// ACCZ_FUZZ_KEEP_GOING set: a test runs all its cases instead of stopping at the first failure.
+bool keep_going();
 
 // Lines describing what a case did, to print when it fails.
 class OpLog {
