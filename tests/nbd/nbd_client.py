@@ -69,6 +69,58 @@ def recv_exact(sock, n):
     return b"".join(chunks)
 
 
+def send_option(sock, opt, payload=b""):
+    sock.sendall(struct.pack(">QII", IHAVEOPT, opt, len(payload)) + payload)
+
+
+def recv_option_reply(sock):
+    """(option, reply type, data) of one option reply."""
+    magic, opt, rtype, length = struct.unpack(">QIII", recv_exact(sock, 20))
+    if magic != OPT_REPLY_MAGIC:
+        raise ConnectionError(f"bad option reply magic {magic:#x}")
+    return opt, rtype, recv_exact(sock, length)
+
+
+def greet(sock):
+    """Reads the server's greeting and sends the client flags: ready for options."""
+    if recv_exact(sock, 8) != NBDMAGIC:
+        raise ConnectionError("bad server magic")
+    (opt_magic,) = struct.unpack(">Q", recv_exact(sock, 8))
+    if opt_magic != IHAVEOPT:
+        raise ConnectionError("server is not newstyle")
+    (hs_flags,) = struct.unpack(">H", recv_exact(sock, 2))
+    if not hs_flags & FLAG_FIXED_NEWSTYLE:
+        raise ConnectionError("server is not fixed newstyle")
+    sock.sendall(struct.pack(">I", hs_flags & (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)))
+
+
+def go(sock, name=b""):
+    """NBD_OPT_GO asking for block sizes: returns (size, transmission flags, block sizes)."""
+    send_option(sock, OPT_GO, struct.pack(">I", len(name)) + name +
+                struct.pack(">HH", 1, INFO_BLOCK_SIZE))
+    size = flags = 0
+    block_sizes = None
+    while True:
+        opt, rtype, data = recv_option_reply(sock)
+        if opt != OPT_GO:
+            raise ConnectionError("reply to another option")
+        if rtype & REP_FLAG_ERROR:
+            raise NbdError(rtype, f"NBD_OPT_GO refused ({data!r})")
+        if rtype == REP_ACK:
+            return size, flags, block_sizes
+        if rtype == REP_INFO:
+            (info,) = struct.unpack(">H", data[:2])
+            if info == INFO_EXPORT:
+                size, flags = struct.unpack(">QH", data[2:12])
+            elif info == INFO_BLOCK_SIZE:
+                block_sizes = struct.unpack(">III", data[2:14])
+
+
+def handshake(sock, name=b""):
+    greet(sock)
+    return go(sock, name)
+
+
 class Client:
     """One connection. Use as a context manager; close() sends NBD_CMD_DISC."""
 
@@ -76,10 +128,7 @@ class Client:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(unix_path)
-        self.size = 0
-        self.flags = 0
-        self.block_sizes = None
-        self._handshake(export_name)
+        self.size, self.flags, self.block_sizes = handshake(self.sock, export_name)
         # Two locks: a send blocked by the server's backpressure must never stop the reader
         # from taking replies off the pending table.
         self._lock = threading.Lock()  # the pending table
@@ -89,36 +138,6 @@ class Client:
         self._closed = False
         self._reader = threading.Thread(target=self._read_replies, daemon=True)
         self._reader.start()
-
-    # -- handshake -------------------------------------------------------------------------
-    def _handshake(self, name):
-        s = self.sock
-        if recv_exact(s, 8) != NBDMAGIC:
-            raise ConnectionError("bad server magic")
-        (opt_magic,) = struct.unpack(">Q", recv_exact(s, 8))
-        if opt_magic != IHAVEOPT:
-            raise ConnectionError("server is not newstyle")
-        (hs_flags,) = struct.unpack(">H", recv_exact(s, 2))
-        if not hs_flags & FLAG_FIXED_NEWSTYLE:
-            raise ConnectionError("server is not fixed newstyle")
-        s.sendall(struct.pack(">I", hs_flags & (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)))
-        payload = struct.pack(">I", len(name)) + name + struct.pack(">HH", 1, INFO_BLOCK_SIZE)
-        s.sendall(struct.pack(">QII", IHAVEOPT, OPT_GO, len(payload)) + payload)
-        while True:
-            magic, opt, rtype, length = struct.unpack(">QIII", recv_exact(s, 20))
-            data = recv_exact(s, length)
-            if magic != OPT_REPLY_MAGIC or opt != OPT_GO:
-                raise ConnectionError("bad option reply")
-            if rtype & REP_FLAG_ERROR:
-                raise ConnectionError(f"NBD_OPT_GO refused: {rtype:#x} {data!r}")
-            if rtype == REP_ACK:
-                return
-            if rtype == REP_INFO:
-                (info,) = struct.unpack(">H", data[:2])
-                if info == INFO_EXPORT:
-                    self.size, self.flags = struct.unpack(">QH", data[2:12])
-                elif info == INFO_BLOCK_SIZE:
-                    self.block_sizes = struct.unpack(">III", data[2:14])
 
     # -- transmission ----------------------------------------------------------------------
     def _read_replies(self):
