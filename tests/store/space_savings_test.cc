@@ -221,6 +221,54 @@ TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
   }
 }
 
+// The dedup index is advisory but saved at close (when the volume has room for it) and
+// loaded at open, so blocks written in an earlier session still dedupe.
+TEST(SpaceSavingsIndex, DedupeSurvivesReopenThroughTheSavedIndex) {
+  constexpr uint64_t kBlocks = 512, kUnique = 200;
+  MemoryBacking dev((kBlocks + 2048) * kBlock);
+  CreateOptions c;
+  c.logical_blocks = kBlocks;
+  c.index_blocks = 8;
+  c.algorithm = VolumeAlgorithm::kLz4;
+  c.nonce = 95;
+  ASSERT_TRUE(create_volume(dev, c).ok());
+  VolumeOptions o;
+  o.accel = testing::shared_accel();
+  auto content = [](uint64_t i) {
+    return testing::ContentPool::make(
+        i % 2 ? testing::ContentKind::kRandom : testing::ContentKind::kText, 300 + i);
+  };
+  uint64_t used_before = 0;
+  {
+    auto opened = Volume::open(dev, o);
+    ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+    for (uint64_t i = 0; i < kUnique; ++i) {
+      ASSERT_TRUE(opened.value->write_sync(i * kBlock, content(i)).ok());
+    }
+    ASSERT_TRUE(opened.value->flush_sync().ok());
+    used_before = opened.value->stats().data_blocks_used;
+    ASSERT_TRUE(opened.value->close().ok());
+  }
+  auto opened = Volume::open(dev, o);
+  ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+  Volume& v = *opened.value;
+  EXPECT_GE(v.stats().dedup_index_entries, kUnique);
+  for (uint64_t i = 0; i < kUnique; ++i) {
+    ASSERT_TRUE(v.write_sync((kUnique + i) * kBlock, content(i)).ok());
+  }
+  ASSERT_TRUE(v.flush_sync().ok());
+  const VolumeStats st = v.stats();
+  EXPECT_EQ(st.dedupe_advice_valid, kUnique);
+  EXPECT_EQ(st.data_blocks_used, used_before);
+  EXPECT_EQ(st.logical_blocks_used, 2 * kUnique);
+  std::vector<uint8_t> buf(kBlock);
+  for (uint64_t i = 0; i < 2 * kUnique; ++i) {
+    ASSERT_TRUE(v.read_sync(i * kBlock, buf).ok());
+    ASSERT_EQ(buf, content(i % kUnique)) << "lbn " << i;
+  }
+  EXPECT_TRUE(v.close().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Algorithms, SpaceSavings,
                          ::testing::Values(VolumeAlgorithm::kLz4, VolumeAlgorithm::kDeflate),
                          [](const ::testing::TestParamInfo<VolumeAlgorithm>& p) {

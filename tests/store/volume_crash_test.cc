@@ -63,18 +63,30 @@ testing::OpMix crash_mix() {
 struct CrashModel {
   std::vector<int> current = std::vector<int>(kLogical, kHole);
   std::vector<std::vector<int>> allowed = std::vector<std::vector<int>>(kLogical, {kZeros});
+  // The last few events of each block, for failure messages.
+  std::vector<std::string> history = std::vector<std::string>(kLogical);
 
-  void written(uint64_t lbn, int v) {
+  void note(uint64_t lbn, const std::string& what) {
+    std::string& h = history[lbn];
+    h += (h.empty() ? "" : ", ") + what;
+    if (h.size() > 400) h.erase(0, h.size() - 400);
+  }
+  void written(uint64_t lbn, int v, const std::string& why = "") {
     current[lbn] = v;
     auto& a = allowed[lbn];
     if (std::find(a.begin(), a.end(), as_read(v)) == a.end()) a.push_back(as_read(v));
+    if (!why.empty()) note(lbn, why + " " + testing::describe(v));
   }
-  void durable(uint64_t lbn, int v) {
+  void durable(uint64_t lbn, int v, const std::string& why = "") {
     current[lbn] = v;
     allowed[lbn] = {as_read(v)};
+    if (!why.empty()) note(lbn, why + " durable");
   }
-  void all_durable() {
-    for (uint64_t l = 0; l < kLogical; ++l) allowed[l] = {as_read(current[l])};
+  void all_durable(const std::string& why = "") {
+    for (uint64_t l = 0; l < kLogical; ++l) {
+      allowed[l] = {as_read(current[l])};
+      if (!why.empty() && current[l] != kHole) note(l, why);
+    }
   }
 };
 
@@ -101,7 +113,7 @@ void run_batches(Volume& v, Rng& rng, const ContentPool& pool, CrashModel& m, in
     // A flush covers what completed before it was issued: the model before this batch.
     for (const Op& op : batch) {
       if (op.kind == Op::kFlush && op.slot->status.ok() && !op.slot->cut_at_completion) {
-        m.all_durable();
+        m.all_durable("b" + std::to_string(b) + " flush");
       }
     }
     for (const Op& op : batch) {
@@ -124,8 +136,13 @@ void run_batches(Volume& v, Rng& rng, const ContentPool& pool, CrashModel& m, in
       if (op.kind == Op::kRead || op.kind == Op::kFlush) continue;
       for (uint64_t i = 0; i < op.count; ++i) {
         // A request that failed after the cut may still have reached the disk.
-        m.written(op.lbn + i, testing::op_value(op, i));
-        if (op.fua && live && op.slot->status.ok()) m.durable(op.lbn + i, testing::op_value(op, i));
+        const std::string why = "b" + std::to_string(b) + " " + testing::to_string(op.kind) +
+                                (op.fua ? "+fua" : "") + (live ? "" : " after cut") +
+                                (op.slot->status.ok() ? "" : " failed");
+        m.written(op.lbn + i, testing::op_value(op, i), why);
+        if (op.fua && live && op.slot->status.ok()) {
+          m.durable(op.lbn + i, testing::op_value(op, i), why);
+        }
       }
     }
     if (power_off()) return;
@@ -143,16 +160,17 @@ void verify_recovered(Volume& v, const ContentPool& pool, CrashModel& m) {
     const auto& a = m.allowed[l];
     if (!got[l]) {
       ADD_FAILURE() << "lbn " << l << " reads as garbage after recovery; allowed "
-                    << allowed_list(a);
+                    << allowed_list(a) << "; history: " << m.history[l];
       ++bad;
     } else if (std::find(a.begin(), a.end(), *got[l]) == a.end()) {
       ADD_FAILURE() << "lbn " << l << " reads as " << testing::describe(*got[l])
-                    << " after recovery; allowed " << allowed_list(a);
+                    << " after recovery; allowed " << allowed_list(a)
+                    << "; history: " << m.history[l];
       ++bad;
     }
   }
   for (uint64_t l = 0; l < kLogical; ++l) {
-    if (got[l]) m.durable(l, *got[l]);
+    if (got[l]) m.durable(l, *got[l], "recovered");
   }
 }
 
@@ -472,6 +490,92 @@ TEST(VolumeErrors, FailedJournalWriteTurnsReadOnlyAndReopenRecovers) {
     ASSERT_TRUE(v.close().ok());
   }
   expect_consistent(f.fb);
+}
+
+// A failed block-map or refcount write-back (EIO) turns the volume read-only; requests
+// after it are refused, never half done; after a power cycle every block flushed before the
+// failure reads back and the volume checks consistent.
+TEST(VolumeErrors, FailedMetadataWriteTurnsReadOnlyAndReopenRecovers) {
+  ErrorFixture f(VolumeAlgorithm::kLz4, 64);
+  const ContentPool pool(40, 64);
+  const FaultRule metadata_write{kFaultWrite,
+                                 f.sb.geometry.blockmap_start * kBlock,
+                                 f.sb.geometry.index_start * kBlock,
+                                 0,
+                                 UINT64_MAX,
+                                 kPpmAlways};
+  CrashModel m;
+  StoreStatus failure;
+  {
+    auto opened = Volume::open(f.fb, crash_options());
+    ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+    Volume& v = *opened.value;
+    for (uint64_t l = 0; l < kLogical; ++l) {
+      const int id = 1 + static_cast<int>(l % (pool.size() - 1));
+      ASSERT_TRUE(v.write_sync(l * kBlock, pool.block(id)).ok());
+      m.written(l, id);
+    }
+    ASSERT_TRUE(v.flush_sync().ok());
+    m.all_durable();
+    f.fb.add_rule(metadata_write);
+    // With one cached map page and a 16-block journal, write-backs come quickly.
+    Rng rng(64);
+    for (int i = 0; i < 4000 && failure.ok(); ++i) {
+      const uint64_t l = rng.below(kLogical);
+      const int id = 1 + static_cast<int>(rng.below(static_cast<uint32_t>(pool.size() - 1)));
+      failure = v.write_sync(l * kBlock, pool.block(id));
+      if (failure.ok()) {
+        m.written(l, id);
+        if (i % 8 == 7) {
+          failure = v.flush_sync();
+          if (failure.ok()) m.all_durable();
+        }
+      } else {
+        m.written(l, id);  // a failed write may or may not have reached the disk
+      }
+    }
+    ASSERT_FALSE(failure.ok()) << "no metadata write-back happened in 4000 writes";
+    EXPECT_TRUE(failure.code() == StoreErrc::kIoError || failure.code() == StoreErrc::kReadOnly)
+        << failure.to_string();
+    EXPECT_TRUE(v.stats().read_only);
+    EXPECT_EQ(v.write_sync(0, pool.block(1)).code(), StoreErrc::kReadOnly);
+    EXPECT_EQ(v.write_zeroes_sync(0, kBlock).code(), StoreErrc::kReadOnly);
+    (void)v.close();
+  }
+  f.fb.clear_rules();
+  f.fb.crash();
+  recover_and_check(f.fb, pool, m);
+}
+
+// A failed read of a data block (EIO) fails that read only; the volume stays writable and
+// the same block reads fine once the device recovers.
+TEST(VolumeErrors, FailedDataReadFailsOnlyThatRead) {
+  ErrorFixture f(VolumeAlgorithm::kDeflate, 65);
+  const ContentPool pool(40, 65);
+  auto opened = Volume::open(f.fb, crash_options());
+  ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+  Volume& v = *opened.value;
+  for (uint64_t l = 0; l < 32; ++l) {
+    ASSERT_TRUE(v.write_sync(l * kBlock, pool.block(1 + static_cast<int>(l))).ok());
+  }
+  ASSERT_TRUE(v.flush_sync().ok());
+  FaultRule data_read{kFaultRead,
+                      f.sb.geometry.data_start * kBlock,
+                      (f.sb.geometry.data_start + f.sb.geometry.data_blocks) * kBlock,
+                      0,
+                      1,
+                      kPpmAlways};
+  f.fb.add_rule(data_read);
+  std::vector<uint8_t> buf(kBlock);
+  EXPECT_EQ(v.read_sync(3 * kBlock, buf).code(), StoreErrc::kIoError);
+  f.fb.clear_rules();
+  EXPECT_FALSE(v.stats().read_only);
+  EXPECT_GE(v.stats().read_errors, 1u);
+  for (uint64_t l = 0; l < 32; ++l) {
+    EXPECT_TRUE(reads_as(v, l, pool.block(1 + static_cast<int>(l)))) << "lbn " << l;
+  }
+  EXPECT_TRUE(v.write_sync(40 * kBlock, pool.block(2), true).ok());
+  EXPECT_TRUE(v.close().ok());
 }
 
 // A full volume: writes complete with kNoSpace and change nothing they cover; every write
