@@ -332,10 +332,10 @@ bool Connection::acquire(size_t bytes) {
 }
 
 void Connection::complete(Pending* p) {
-  {
-    std::lock_guard lock(mu_);
-    replies_.push_back(p);
-  }
+  // Notify under the lock: once the writer has sent the last reply, serve() may return and
+  // the connection be destroyed, so the condition variable must not be touched after unlock.
+  std::lock_guard lock(mu_);
+  replies_.push_back(p);
   writer_cv_.notify_one();
 }
 
