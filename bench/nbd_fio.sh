@@ -7,10 +7,13 @@
 # and a 64 GiB logical volume under the same random-write load.
 #
 # Usage: bench/nbd_fio.sh [--accz PATH] [--dir DIR] [--size SIZE] [--runtime SECONDS]
+#                         [--serve-args "ARGS"] [--keep]
 #   --accz     the accz binary (default: build/bin/accz)
 #   --dir      scratch directory for the images (default: /var/tmp); needs about 3 x SIZE free
 #   --size     bytes each sequential job covers, also the random jobs' region (default 2G)
 #   --runtime  seconds per random job and per RSS load (default 20)
+#   --serve-args  extra `accz vol serve` options for every server, e.g. "--cache-mb 16"
+#   --keep     keep the scratch directory (fio's JSON, the stats) instead of removing it
 # Results go to stdout as Markdown tables; fio's JSON output stays in the scratch directory
 # with --keep.
 set -euo pipefail
@@ -21,12 +24,14 @@ dir=/var/tmp
 size=2G
 runtime=20
 keep=0
+serve_args=""
 while [ $# -gt 0 ]; do
   case $1 in
     --accz) accz=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
+    --serve-args) serve_args=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "usage: $0 [--accz PATH] [--dir DIR] [--size SIZE] [--runtime S] [--keep]" >&2; exit 1 ;;
   esac
@@ -50,7 +55,8 @@ common=(--ioengine=nbd --iodepth=16 --direct=0 --output-format=json "${stream[@]
 # start_accz IMAGE SOCK: serves IMAGE, waits for the ready line; sets $server_pid.
 start_accz() {
   local image=$1 sock=$2
-  "$accz" vol serve "$image" --socket "$sock" >"$work/serve.out" 2>"$work/serve.err" &
+  # shellcheck disable=SC2086 # serve_args is a list of options
+  "$accz" vol serve "$image" --socket "$sock" $serve_args >"$work/serve.out" 2>"$work/serve.err" &
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 300); do
@@ -97,7 +103,7 @@ workloads() {
     --time_based --runtime="$runtime"
 }
 
-echo "== throughput: accz vol serve vs nbdkit file" >&2
+echo "== throughput: accz vol serve $serve_args vs nbdkit file; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$accz" vol create "$work/vol.img" --size 64G >&2
 truncate -s 64G "$work/raw.img"
 start_accz "$work/vol.img" "$work/accz.sock"
@@ -160,6 +166,9 @@ print(f"space: {s['logical_blocks_used']} logical blocks used, {s['data_blocks_u
       f"stale {s['dedupe_advice_stale']}; fragments {s['compressed_fragments_written']} in "
       f"{s['compressed_blocks_written']} blocks; incompressible {s['incompressible_blocks']}; "
       f"image {du_accz / 1024:.0f} MiB on disk vs raw file {du_raw / 1024:.0f} MiB")
+print(f"map cache: {s['map_cache_hits']} hits, {s['map_cache_misses']} misses, "
+      f"{s['map_pages_written']} pages written; journal: {s['journal_blocks_written']} blocks "
+      f"in {s['journal_commits']} commits")
 print(f"peak RSS (VmHWM) of accz vol serve: 64 GiB logical {rss64 / 1024:.1f} MiB, "
       f"1 TiB logical {rss1t / 1024:.1f} MiB")
 PY

@@ -57,7 +57,8 @@ constexpr const char* kImageExtras[] = {"compressed_blocks_in_use", "fragments_m
 
 uint64_t get_u64(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  if (it == j.end() || !it->is_number_integer()) return 0;
+  return it->is_number_unsigned() || it->get<int64_t>() >= 0 ? it->get<uint64_t>() : 0;
 }
 
 }  // namespace
