@@ -1,6 +1,7 @@
 #include "zlib/config.h"
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +17,7 @@ const char* env(const char* name) {
 
 void parse_engines(Config& c, std::string_view list) {
   if (list.empty() || list == "all") return;
-  c.isal = c.libdeflate = false;
+  c.isal = c.libdeflate = c.deflate_stream = c.inflate_stream = false;
   if (list == "none") return;
   while (!list.empty()) {
     const size_t comma = list.find(',');
@@ -25,6 +26,10 @@ void parse_engines(Config& c, std::string_view list) {
       c.isal = true;
     } else if (name == "libdeflate") {
       c.libdeflate = true;
+    } else if (name == "deflate") {
+      c.deflate_stream = true;
+    } else if (name == "inflate") {
+      c.inflate_stream = true;
     } else if (!name.empty()) {
       // Printed directly: config() is still being built, so log_line cannot consult it.
       if (c.log_level >= 1)
@@ -33,6 +38,38 @@ void parse_engines(Config& c, std::string_view list) {
     }
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
   }
+}
+
+// "123", "64K", "32M", "1G"; false if malformed or zero.
+bool parse_size(std::string_view text, size_t& out) {
+  if (text.empty()) return false;
+  size_t shift = 0;
+  switch (text.back()) {
+    case 'K':
+    case 'k':
+      shift = 10;
+      break;
+    case 'M':
+    case 'm':
+      shift = 20;
+      break;
+    case 'G':
+    case 'g':
+      shift = 30;
+      break;
+    default:
+      break;
+  }
+  if (shift != 0) text.remove_suffix(1);
+  if (text.empty() || text.size() > 12) return false;
+  size_t v = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + static_cast<size_t>(ch - '0');
+  }
+  if (v == 0 || v > (SIZE_MAX >> shift)) return false;
+  out = v << shift;
+  return true;
 }
 
 Config load() {
@@ -48,14 +85,21 @@ Config load() {
     }
   }
   parse_engines(c, env("ACCZ_ZLIB_ENGINES"));
+  const std::string_view cap = env("ACCZ_ZLIB_STREAM_CAP");
+  if (!cap.empty() && !parse_size(cap, c.stream_cap) && c.log_level >= 1)
+    std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_STREAM_CAP=%.*s is not a size; using %zu\n",
+                 static_cast<int>(cap.size()), cap.data(), c.stream_cap);
   const std::string_view stats = env("ACCZ_ZLIB_STATS");
   if (!stats.empty() && stats != "0") {
     c.stats = true;
     if (stats != "1" && stats != "stderr") c.stats_path = std::string(stats);
   }
   if (c.log_level >= 2)
-    std::fprintf(stderr, "accz libz.so.1: engines: isal %s, libdeflate %s; stats %s\n",
+    std::fprintf(stderr,
+                 "accz libz.so.1: engines: isal %s, libdeflate %s, deflate %s, inflate %s; "
+                 "stream cap %zu; stats %s\n",
                  c.isal ? "on" : "off", c.libdeflate ? "on" : "off",
+                 c.deflate_stream ? "on" : "off", c.inflate_stream ? "on" : "off", c.stream_cap,
                  !c.stats               ? "off"
                  : c.stats_path.empty() ? "stderr"
                                         : c.stats_path.c_str());

@@ -1,8 +1,13 @@
 // The drop-in's configuration, from the environment, read once per process.
 //
 //   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32),
-//                      "libdeflate" (compress*, uncompress*); "all" or unset: every engine;
-//                      "none": every call goes to the real zlib, as in a plain pass-through.
+//                      "libdeflate" (compress*, uncompress*), "deflate" (deflate() streams
+//                      on libdeflate, whole-buffer), "inflate" (inflate() streams on ISA-L);
+//                      "all" or unset: every engine; "none": every call goes to the real
+//                      zlib, as in a plain pass-through.
+//   ACCZ_ZLIB_STREAM_CAP  the most input a deflate stream buffers for its engine before it
+//                      moves to zlib: bytes, or with a K, M or G suffix (default 32M). Larger
+//                      streams keep zlib's memory bound instead of growing with their input.
 //   ACCZ_ZLIB_STATS    unset, "" or "0": no statistics; "1" or "stderr": printed on stderr at
 //                      exit; anything else: a file the process appends its report to at exit
 //                      (`accz run --stats` uses this, so every process of a tree reports).
@@ -18,13 +23,17 @@
 // environment and every call returns the same immutable object.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace accz::zlib {
 
 struct Config {
-  bool isal = true;        // crc32/adler32 on ISA-L
-  bool libdeflate = true;  // compress/uncompress on libdeflate
+  bool isal = true;            // crc32/adler32 on ISA-L
+  bool libdeflate = true;      // compress/uncompress on libdeflate
+  bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
+  bool inflate_stream = true;  // inflate() streams on ISA-L
+  size_t stream_cap = size_t{32} << 20;
   bool stats = false;
   std::string stats_path;  // empty: stderr
   int log_level = 1;

@@ -3,59 +3,17 @@
 #include <libdeflate.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 #include <new>
 
 #include "zlib/config.h"
+#include "zlib/engine_states.h"
+#include "zlib/framing.h"
 #include "zlib/real_zlib.h"
 #include "zlib/stats.h"
 
 namespace accz::zlib {
 namespace {
-
-// Allocating a compressor costs more than compressing a few KiB, so each thread keeps one per
-// libdeflate level it has used, and one decompressor.
-struct EngineStates {
-  libdeflate_compressor* compressors[13] = {};
-  libdeflate_decompressor* decompressor = nullptr;
-
-  EngineStates() = default;
-  EngineStates(const EngineStates&) = delete;
-  EngineStates& operator=(const EngineStates&) = delete;
-  ~EngineStates() {
-    for (libdeflate_compressor* c : compressors) libdeflate_free_compressor(c);
-    libdeflate_free_decompressor(decompressor);
-  }
-
-  libdeflate_compressor* compressor(int level) {
-    if (compressors[level] == nullptr) compressors[level] = libdeflate_alloc_compressor(level);
-    return compressors[level];
-  }
-  libdeflate_decompressor* decompress() {
-    if (decompressor == nullptr) decompressor = libdeflate_alloc_decompressor();
-    return decompressor;
-  }
-};
-
-thread_local EngineStates t_states;
-
-// The two header bytes zlib's deflate writes for windowBits 15 and the default strategy.
-void write_zlib_header(Bytef* out, int level) {
-  const unsigned level_flags = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
-  unsigned header = (Z_DEFLATED + ((MAX_WBITS - 8) << 4)) << 8;
-  header |= level_flags << 6;
-  header += 31 - (header % 31);
-  out[0] = static_cast<Bytef>(header >> 8);
-  out[1] = static_cast<Bytef>(header & 0xff);
-}
-
-void write_be32(Bytef* out, uint32_t v) {
-  out[0] = static_cast<Bytef>(v >> 24);
-  out[1] = static_cast<Bytef>(v >> 16);
-  out[2] = static_cast<Bytef>(v >> 8);
-  out[3] = static_cast<Bytef>(v);
-}
 
 std::nullopt_t to_zlib(Family family, Fallback why) {
   fallback(family, why);
@@ -77,7 +35,7 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
   if (engine_level == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
   if (sourceLen < kMinEngineInput) return to_zlib(kFam, Fallback::kSmallInput);
   if (dest == Z_NULL || *destLen <= kFraming) return to_zlib(kFam, Fallback::kOutputFull);
-  libdeflate_compressor* c = t_states.compressor(engine_level);
+  libdeflate_compressor* c = thread_compressor(engine_level);
   if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
 
   const size_t body =
@@ -111,7 +69,7 @@ std::optional<int> engine_uncompress2(Bytef* dest, uLongf* destLen, const Bytef*
   constexpr Family kFam = Family::kUncompress;
   if (!config().libdeflate) return to_zlib(kFam, Fallback::kEngineOff);
   if (*destLen == 0 || dest == Z_NULL) return to_zlib(kFam, Fallback::kEmptyDest);
-  libdeflate_decompressor* d = t_states.decompress();
+  libdeflate_decompressor* d = thread_decompressor();
   if (d == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
   size_t in_used = 0, out_used = 0;
   const libdeflate_result r =

@@ -39,6 +39,17 @@ constexpr const char* kReasons[kFallbacks] = {
     "*destLen == 0: zlib's one-byte probe",
     "Adler-32 seed not reduced modulo 65521",
     "engine state allocation failed",
+    "strategy other than Z_DEFAULT_STRATEGY",
+    "windowBits the engine path does not serve",
+    "flush other than Z_NO_FLUSH/Z_FINISH (deflate) or Z_BLOCK/Z_TREES (inflate)",
+    "deflateParams after data, or to a level/strategy without an engine",
+    "preset dictionary the engine path cannot take",
+    "deflatePrime/inflatePrime",
+    "deflateSetHeader/inflateGetHeader",
+    "deflateTune",
+    "buffered input reached ACCZ_ZLIB_STREAM_CAP",
+    "inflateSync/Mark/Copy/Undermine/Validate/CodesUsed",
+    "zlib header announces a window below 32 KiB",
 };
 
 // Empty when no call was counted.

@@ -38,12 +38,25 @@ enum class Fallback : uint8_t {
   kEmptyDest,      // *destLen == 0: zlib's one-byte probe semantics
   kSeedUnreduced,  // an Adler-32 seed with a half >= 65521
   kNoMemory,       // the engine's state could not be allocated
+  // Streams (deflate/inflate): what moved a stream to zlib, or kept it there from *Init*.
+  kStrategy,       // a strategy other than Z_DEFAULT_STRATEGY
+  kWindowBits,     // windowBits the engine path does not serve
+  kFlush,          // a flush the whole-buffer/engine path cannot honour (Z_SYNC_FLUSH, Z_BLOCK...)
+  kParams,         // deflateParams after data, or to a level/strategy without an engine
+  kDictionary,     // deflateSetDictionary / inflateSetDictionary the engine cannot take
+  kPrime,          // deflatePrime / inflatePrime
+  kGzipHeader,     // deflateSetHeader / inflateGetHeader
+  kTune,           // deflateTune
+  kStreamCap,      // buffered input reached ACCZ_ZLIB_STREAM_CAP
+  kStreamRequest,  // inflateSync, inflateMark, inflateCopy, inflateUndermine, inflateValidate...
+  kHeaderWindow,   // a zlib header announcing a window below 32 KiB
 };
-inline constexpr int kFallbacks = 11;
+inline constexpr int kFallbacks = 22;
 
 bool stats_on();
 
-// Counts one call served by engine; bytes are input consumed and output produced.
+// Counts one call served by engine; bytes are input consumed and output produced. The deflate
+// and inflate families count streams (at deflateEnd/inflateEnd or a reset), not calls.
 void count(Family family, Engine engine, uint64_t bytes_in, uint64_t bytes_out);
 
 // Counts one fallback (the call itself is counted separately under Engine::kZlib).

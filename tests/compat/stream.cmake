@@ -1,1 +1,17 @@
 # Drop-in stream routing tests (deflate/inflate on engines), owned by the stream work.
+#
+# Each binary links the drop-in directly (its plain zlib names are the drop-in's) and loads
+# stock zlib privately to compare with (dropin_stream_api.h). Label threaded: CI also runs them
+# under ASan and TSan.
+foreach(name deflate)
+  add_executable(dropin_stream_${name}_test dropin_stream_${name}_test.cc)
+  set_target_properties(dropin_stream_${name}_test PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+  target_link_libraries(dropin_stream_${name}_test PRIVATE accz_zlib accz_warnings GTest::gtest
+                        GTest::gtest_main Threads::Threads ${CMAKE_DL_LIBS})
+  target_compile_definitions(dropin_stream_${name}_test PRIVATE
+    ACCZ_REAL_ZLIB_PATH="${ACCZ_REAL_ZLIB_PATH}"
+    ACCZ_CORPUS_DIR="${PROJECT_SOURCE_DIR}/../shared/corpus")
+  gtest_discover_tests(dropin_stream_${name}_test DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "compat;threaded")
+endforeach()
