@@ -23,6 +23,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -627,7 +629,20 @@ bool deflate_case(uint64_t seed) {
       ok = false;
     }
   }
-  if (!ok) ADD_FAILURE() << case_report(seed, plan, ours, theirs);
+  if (!ok) {
+    ADD_FAILURE() << case_report(seed, plan, ours, theirs);
+    // ACCZ_FUZZ_DUMP=DIR: the failing case's input data, one file per stream, for reproducers.
+    if (const char* dir = std::getenv("ACCZ_FUZZ_DUMP"); dir != nullptr) {
+      for (size_t i = 0; i < plan.streams.size(); ++i) {
+        const std::string path =
+            std::string(dir) + "/seed-" + std::to_string(seed) + "-stream-" + std::to_string(i);
+        if (FILE* f = std::fopen(path.c_str(), "wb")) {
+          std::fwrite(plan.streams[i].data.data(), 1, plan.streams[i].data.size(), f);
+          std::fclose(f);
+        }
+      }
+    }
+  }
   return ok;
 }
 
