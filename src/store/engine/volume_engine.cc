@@ -403,7 +403,19 @@ void VolumeEngine::fail_op(Op* op, const StoreStatus& s) {
 }
 
 void VolumeEngine::part_done(Op* op) {
-  if (op->pending.fetch_sub(1) == 1) complete(op);
+  if (op->pending.fetch_sub(1) != 1) return;
+  // Only reads finish on device threads, and nothing holds them.
+  if (op->kind != OpKind::kRead && holding_ > 0) {
+    held_.push_back(op);
+    return;
+  }
+  complete(op);
+}
+
+void VolumeEngine::release_held() {
+  std::vector<Op*> ready = std::move(held_);
+  held_.clear();
+  for (Op* op : ready) complete(op);
 }
 
 void VolumeEngine::complete(Op* op) {
@@ -459,7 +471,9 @@ void VolumeEngine::on_timer() {
                                 .count());
   const uint64_t timeout = uint64_t{options_.packer_timeout_ms} * 1000;
   if (now < timeout) return;
-  for (PackedBlock& pb : packer_.flush_older_than(now - timeout)) write_packed(pb);
+  for (PackedBlock& pb : sealed_blocks(packer_.flush_older_than(now - timeout))) {
+    write_packed(pb);
+  }
 }
 
 void VolumeEngine::publish_stats() {

@@ -66,8 +66,16 @@ class VolumeEngine final : public Volume {
     uint64_t seq = 0;
     BlockHash hash;
     bool zero = false;
+    // Leader: the first in-flight block with these contents, in leaders_. Followers: later
+    // blocks with the same bytes, mapped to wherever the leader's data lands.
+    bool leader = false;
+    std::vector<BlockWork*> followers;
     std::vector<uint8_t> data;  // kBlockSize
     CompressionJob job;
+  };
+
+  struct HashOf {
+    size_t operator()(const BlockHash& h) const { return static_cast<size_t>(h.low); }
   };
 
   // One client request.
@@ -143,8 +151,14 @@ class VolumeEngine final : public Volume {
   void store_whole(BlockWork* b);
   void pack(BlockWork* b, ByteSpan fragment);
   void write_packed(PackedBlock& pb);
+  void write_packed_slots(PackedBlock& pb);
+  void release_held();
   void flush_packer();
   StoreResult<uint64_t> take_block();
+  // Blocks sealed by the packer are counted until written, so that their reserved blocks
+  // are not handed to anyone else meanwhile.
+  std::vector<PackedBlock> sealed_blocks(std::vector<PackedBlock> blocks);
+  size_t reserved_for_packer() const { return packer_.bins_in_use() + sealed_unwritten_; }
   // Maps the block unless a later write of its LBN was mapped first; false if skipped.
   // Ends the block's in-flight record either way. A failed remap is returned.
   StoreResult<bool> map_block(BlockWork* b, const MapEntry& e);
@@ -152,6 +166,11 @@ class VolumeEngine final : public Volume {
   StoreStatus map_now(uint64_t lbn, uint64_t seq, const MapEntry& e);
   StoreStatus remap_counted(uint64_t lbn, const MapEntry& e);
   void forget_block(BlockWork* b);
+  bool follow_leader(BlockWork* b);
+  // The leader's data is written at *e (nullptr: it failed with `s`): its followers map there
+  // too, or make a new copy when the block is at the reference limit.
+  void resolve_followers(BlockWork* leader, const MapEntry* e, const StoreStatus& s);
+  static Op* detach(BlockWork* b);
   LbnRecord& record(uint64_t lbn);
   void recount(LbnRecord& rec);
   void block_done(BlockWork* b, const StoreStatus& s);
@@ -181,8 +200,10 @@ class VolumeEngine final : public Volume {
   std::unique_ptr<VolumeMetadata> meta_;
   DedupIndex index_;
   Packer packer_;
-  std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open bins
+  std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open and sealed bins
+  size_t sealed_unwritten_ = 0;
   std::unordered_map<uint64_t, LbnRecord> inflight_;
+  std::unordered_map<BlockHash, BlockWork*, HashOf> leaders_;
   uint64_t compressing_ = 0;
   uint64_t logical_used_ = 0;  // LBNs whose map entry references data
   // What in-flight writes add to logical_used_ once mapped: stats show acknowledged writes
@@ -190,6 +211,8 @@ class VolumeEngine final : public Volume {
   int64_t visible_delta_ = 0;
   StoreStatus deferred_error_;    // acknowledged writes lost since the last flush
   uint64_t packed_failures_ = 0;  // sealed blocks whose write or remap failed, ever
+  int holding_ = 0;               // > 0: finished requests wait in held_
+  std::vector<Op*> held_;
   bool closing_ = false;
   StoreStatus close_status_;
   VolumeStats counters_;  // the engine thread's counters, published to snapshot_

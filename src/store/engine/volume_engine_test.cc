@@ -721,3 +721,45 @@ TEST(EngineStats, CountersFollowTheRequests) {
 
 }  // namespace
 }  // namespace accz::store
+
+namespace accz::store {
+namespace {
+
+// Writes queued together with the same contents: the index cannot know the first before it
+// lands, so the others follow it in flight.
+TEST(EngineIndex, DuplicatesInFlightShareTheFirstCopy) {
+  for (VolumeAlgorithm alg : {VolumeAlgorithm::kLz4, VolumeAlgorithm::kNone}) {
+    for (bool compressible : {true, false}) {
+      Fixture f(4096, 8192, alg);
+      auto v = f.open(*f.mem);
+      const auto a = compressible ? text_block(5) : random_block(5);
+      std::mutex mu;
+      std::condition_variable cv;
+      int outstanding = 64;
+      for (uint64_t i = 0; i < 64; ++i) {
+        v->write(i * kB, a, /*fua=*/i % 16 == 15, [&](StoreStatus s) {
+          EXPECT_TRUE(s.ok()) << s.to_string();
+          std::lock_guard lk(mu);
+          if (--outstanding == 0) cv.notify_one();
+        });
+      }
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return outstanding == 0; });
+      }
+      for (uint64_t i = 0; i < 64; ++i) ASSERT_EQ(read_back(*v, i), a) << i;
+      ASSERT_TRUE(v->flush_sync().ok());
+      const VolumeStats s = v->stats();
+      EXPECT_EQ(s.data_blocks_used, 1u) << to_string(alg) << " " << compressible;
+      EXPECT_EQ(s.dedupe_advice_valid, 63u);
+      EXPECT_EQ(s.logical_blocks_used, 64u);
+      ASSERT_TRUE(v->close().ok());
+      expect_consistent(*f.mem);
+      v = f.open(*f.mem);
+      for (uint64_t i = 0; i < 64; ++i) ASSERT_EQ(read_back(*v, i), a) << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace accz::store

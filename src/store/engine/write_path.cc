@@ -56,7 +56,7 @@ void VolumeEngine::process_block(BlockWork* b) {
     block_done(b, m.status);
     return forget_block(b);
   }
-  if (dedupe_ && try_dedupe(b)) return;
+  if (dedupe_ && (try_dedupe(b) || follow_leader(b))) return;
   if (!compress_) return store_whole(b);
   submit_compression(b);
 }
@@ -103,6 +103,61 @@ bool VolumeEngine::try_dedupe(BlockWork* b) {
   return true;
 }
 
+bool VolumeEngine::follow_leader(BlockWork* b) {
+  // Duplicates written close together would all miss the index (it learns a block only once
+  // it is mapped), so the in-flight copy leads and the others wait for it.
+  auto [it, inserted] = leaders_.try_emplace(b->hash, b);
+  if (inserted) {
+    b->leader = true;
+    return false;
+  }
+  BlockWork* leader = it->second;
+  if (std::memcmp(leader->data.data(), b->data.data(), kBlockSize) != 0) return false;
+  leader->followers.push_back(b);
+  // A leader that is no longer attached to its request sits acknowledged in a bin.
+  if (leader->op == nullptr) block_done(b, StoreStatus::Ok());
+  return true;
+}
+
+void VolumeEngine::resolve_followers(BlockWork* leader, const MapEntry* e, const StoreStatus& s) {
+  if (leader->leader) {
+    auto it = leaders_.find(leader->hash);
+    if (it != leaders_.end() && it->second == leader) leaders_.erase(it);
+    leader->leader = false;
+  }
+  std::vector<BlockWork*> followers = std::move(leader->followers);
+  leader->followers.clear();
+  for (BlockWork* f : followers) {
+    if (e == nullptr) {
+      block_done(f, s);
+      forget_block(f);
+      continue;
+    }
+    if (!meta_->can_share(e->pbn)) {
+      // A new copy, written now: the follower may be acknowledged already and a flush may be
+      // settling the packer this very moment, so it must not go back to compression.
+      ++counters_.reference_limit_copies;
+      store_whole(f);
+      continue;
+    }
+    StoreResult<bool> m = map_block(f, *e);
+    if (m.ok()) {
+      ++counters_.dedupe_advice_valid;
+    } else if (f->op == nullptr) {
+      ++packed_failures_;
+      deferred_error_ = m.status;
+    }
+    block_done(f, m.status);
+    forget_block(f);
+  }
+}
+
+VolumeEngine::Op* VolumeEngine::detach(BlockWork* b) {
+  Op* op = b->op;
+  b->op = nullptr;
+  return op;
+}
+
 void VolumeEngine::submit_compression(BlockWork* b) {
   prepare_compression(&b->job, sb_.algorithm, sb_.level, b->data);
   b->job.req.on_complete = &VolumeEngine::on_compressed;
@@ -127,7 +182,7 @@ void VolumeEngine::on_compressed(Request* req) {
 
 void VolumeEngine::compressed(BlockWork* b) {
   const LbnRecord& rec = inflight_.at(b->lbn);
-  if (rec.mapped_seq > b->seq) {
+  if (rec.mapped_seq > b->seq && b->followers.empty()) {
     // A later write of this LBN is already mapped: this one is overwritten before it lands.
     block_done(b, StoreStatus::Ok());
     return forget_block(b);
@@ -140,8 +195,13 @@ void VolumeEngine::compressed(BlockWork* b) {
   pack(b, *fragment);
 }
 
+std::vector<PackedBlock> VolumeEngine::sealed_blocks(std::vector<PackedBlock> blocks) {
+  sealed_unwritten_ += blocks.size();
+  return blocks;
+}
+
 StoreResult<uint64_t> VolumeEngine::take_block() {
-  if (reserve_.size() > packer_.bins_in_use()) {
+  if (reserve_.size() > reserved_for_packer()) {
     const uint64_t pbn = reserve_.back();
     reserve_.pop_back();
     return {StoreStatus::Ok(), pbn};
@@ -157,20 +217,25 @@ StoreResult<uint64_t> VolumeEngine::take_block() {
 void VolumeEngine::store_whole(BlockWork* b) {
   StoreResult<uint64_t> pbn = take_block();
   if (!pbn.ok()) {
+    resolve_followers(b, nullptr, pbn.status);
     block_done(b, pbn.status);
     return forget_block(b);
   }
   StoreStatus s = write_block(dev_, pbn.value, b->data);
   if (!s.ok()) {
     meta_->release(pbn.value);
-    block_done(b, StoreStatus::IoError("writing data block: " + s.message()));
+    s = StoreStatus::IoError("writing data block: " + s.message());
+    resolve_followers(b, nullptr, s);
+    block_done(b, s);
     return forget_block(b);
   }
-  StoreResult<bool> m = map_block(b, MapEntry::whole(pbn.value));
-  if (m.ok() && m.value) {
-    if (dedupe_) index_.insert(b->hash, MapEntry::whole(pbn.value));
-  } else if (meta_->refcount(pbn.value) == 0) {
-    meta_->release(pbn.value);
+  const MapEntry e = MapEntry::whole(pbn.value);
+  StoreResult<bool> m = map_block(b, e);
+  resolve_followers(b, &e, StoreStatus::Ok());
+  if (meta_->refcount(pbn.value) == 0) {
+    meta_->release(pbn.value);  // overwritten before it landed, and nobody followed it
+  } else if (dedupe_) {
+    index_.insert(b->hash, e);
   }
   block_done(b, m.status);
   forget_block(b);
@@ -179,7 +244,7 @@ void VolumeEngine::store_whole(BlockWork* b) {
 void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
   // Every open bin, and the one this fragment may open, has a block set aside, so sealing
   // never runs out of space after the write was acknowledged.
-  while (reserve_.size() < packer_.bins_in_use() + 1) {
+  while (reserve_.size() < reserved_for_packer() + 1) {
     StoreResult<uint64_t> r = meta_->allocate();
     if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) r = meta_->allocate();
     if (!r.ok()) {
@@ -188,16 +253,29 @@ void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
     }
     reserve_.push_back(r.value);
   }
-  std::vector<PackedBlock> sealed = packer_.add(reinterpret_cast<uintptr_t>(b), fragment, now_us());
-  // Acknowledge after the sealed blocks are written: a FUA completion commits, and must
-  // find this fragment mapped if its bin was just sealed.
-  Op* op = b->op;
-  b->op = nullptr;
+  std::vector<PackedBlock> sealed =
+      sealed_blocks(packer_.add(reinterpret_cast<uintptr_t>(b), fragment, now_us()));
+  // Acknowledge (the block and the duplicates following it) after the sealed blocks are
+  // written: a FUA completion commits, and must find this fragment mapped if its bin was
+  // just sealed.
+  std::vector<Op*> acked{detach(b)};
+  for (BlockWork* f : b->followers) acked.push_back(detach(f));
   for (PackedBlock& pb : sealed) write_packed(pb);  // may end `b`
-  if (op != nullptr) part_done(op);
+  for (Op* op : acked) {
+    if (op != nullptr) part_done(op);
+  }
 }
 
 void VolumeEngine::write_packed(PackedBlock& pb) {
+  // A request finishing halfway through would commit (FUA) before the block's later slots
+  // are mapped: completions wait until every slot is settled.
+  ++holding_;
+  write_packed_slots(pb);
+  if (--holding_ == 0) release_held();
+}
+
+void VolumeEngine::write_packed_slots(PackedBlock& pb) {
+  --sealed_unwritten_;
   const uint64_t pbn = reserve_.back();
   reserve_.pop_back();
   StoreStatus s = write_block(dev_, pbn, pb.block);
@@ -209,6 +287,7 @@ void VolumeEngine::write_packed(PackedBlock& pb) {
         StoreStatus::IoError("a packed block of acknowledged writes failed: " + s.message());
     for (uint64_t cookie : pb.cookies) {
       auto* b = reinterpret_cast<BlockWork*>(cookie);
+      resolve_followers(b, nullptr, deferred_error_);
       block_done(b, deferred_error_);
       forget_block(b);
     }
@@ -220,11 +299,13 @@ void VolumeEngine::write_packed(PackedBlock& pb) {
     auto* b = reinterpret_cast<BlockWork*>(pb.cookies[slot]);
     const MapEntry e = MapEntry::fragment(pbn, static_cast<uint8_t>(slot));
     StoreResult<bool> m = map_block(b, e);
-    if (m.ok() && m.value && dedupe_) index_.insert(b->hash, e);
     if (!m.ok()) {
       ++packed_failures_;
       deferred_error_ = m.status;
     }
+    const bool shared = !b->followers.empty();
+    resolve_followers(b, &e, StoreStatus::Ok());
+    if (dedupe_ && ((m.ok() && m.value) || shared)) index_.insert(b->hash, e);
     block_done(b, m.status);
     forget_block(b);
   }
@@ -233,7 +314,7 @@ void VolumeEngine::write_packed(PackedBlock& pb) {
 }
 
 void VolumeEngine::flush_packer() {
-  for (PackedBlock& pb : packer_.flush_all()) write_packed(pb);
+  for (PackedBlock& pb : sealed_blocks(packer_.flush_all())) write_packed(pb);
 }
 
 StoreResult<bool> VolumeEngine::map_block(BlockWork* b, const MapEntry& e) {
@@ -296,13 +377,24 @@ StoreStatus VolumeEngine::remap_counted(uint64_t lbn, const MapEntry& e) {
 
 void VolumeEngine::block_done(BlockWork* b, const StoreStatus& s) {
   Op* op = b->op;
-  if (op == nullptr) return;  // already acknowledged
+  if (op == nullptr) {
+    if (!s.ok()) {
+      // Acknowledged and now lost, like a write in a failing disk's cache: the next flush
+      // says so.
+      ++packed_failures_;
+      deferred_error_ = s;
+    }
+    return;
+  }
   b->op = nullptr;
   if (!s.ok()) fail_op(op, s);
   part_done(op);
 }
 
 void VolumeEngine::forget_block(BlockWork* b) {
+  if (b->leader || !b->followers.empty()) {
+    resolve_followers(b, nullptr, StoreStatus::IoError("the block they duplicate was dropped"));
+  }
   auto it = inflight_.find(b->lbn);
   if (it != inflight_.end()) {
     it->second.pending.erase(b->seq);
