@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -562,6 +563,56 @@ TEST_F(NbdServerTest, SetupErrors) {
   fclose(f);
   EXPECT_FALSE(s.listen_unix(file).ok());  // not a socket: left alone
   EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+TEST_F(NbdServerTest, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
+  ServerOptions o;
+  o.handshake_timeout_ms = 200;
+  start_memory(o);
+  auto c = connect();
+  ASSERT_TRUE(c);
+  uint8_t g[kHandshakeSize];
+  ASSERT_TRUE(c->recv(g, sizeof(g)));
+  EXPECT_TRUE(c->server_closed());  // said nothing: dropped
+  auto ok = connected();            // a prompt client is served, past the timeout too
+  ASSERT_TRUE(ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(ok->read(0, 512)->error, 0u);
+}
+
+TEST_F(NbdServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  ServerOptions o;
+  o.max_connections = 2;
+  start_memory(o);
+  auto a = connected();
+  auto b = connected();
+  ASSERT_TRUE(a && b);
+  auto c = connect();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->server_closed());
+  EXPECT_EQ(server_->stats().connections_refused, 1u);
+  a.reset();
+  // Once a slot frees, new clients get in.
+  for (int i = 0; i < 200; ++i) {
+    if (server_->stats().connections_active < 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto d = connected();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->read(0, 512)->error, 0u);
+}
+
+TEST_F(NbdServerTest, SignalStopsTheServer) {
+  auto m = start_memory();
+  server_->stop_on_signals({SIGUSR1});
+  auto c = connected();
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->write(0, pattern(512, 1))->error, 0u);
+  ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
+  EXPECT_TRUE(server_->wait().ok());
+  EXPECT_TRUE(c->server_closed());
+  EXPECT_GE(m->flushes(), 1u);
+  server_.reset();
 }
 
 // --- Malformed input --------------------------------------------------------------------
