@@ -19,6 +19,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -568,6 +570,59 @@ TEST(DropinFuzz, CorruptAndTruncatedInputGetsZlibsVerdict) {
               static_cast<unsigned long long>(base));
   for (int i = 0; i < iters; ++i)
     if (!corrupt_case(base + static_cast<uint64_t>(i)) && !keep_going()) return;
+}
+
+// compress2 (served by an engine where the drop-in finds it no larger) and uncompress2 on the
+// same data kinds: zlib's return codes, a stream both zlibs inflate back, never larger than
+// zlib's, within compressBound.
+TEST(DropinFuzz, OneShotCompressIsNeverLargerThanZlib) {
+  const int iters = fuzz_iterations(300);
+  const uint64_t base = fuzz_base_seed() + 4000000;
+  std::printf("compress2 fuzz: %d cases from seed %llu\n", iters,
+              static_cast<unsigned long long>(base));
+  for (int i = 0; i < iters; ++i) {
+    const uint64_t seed = base + static_cast<uint64_t>(i);
+    Rng rng(seed);
+    const Bytes data = draw_data(rng, draw_size(rng));
+    const int level = rng.range(-1, 9);
+    const uLong bound = dropin().compressBound(data.size());
+    Bytes a(bound), b(stock().compressBound(data.size()));
+    uLongf la = a.size(), lb = b.size();
+    const int ra = dropin().compress2(a.data(), &la, data.data(), data.size(), level);
+    const int rb = stock().compress2(b.data(), &lb, data.data(), data.size(), level);
+    a.resize(la);
+    b.resize(lb);
+    std::string why;
+    if (ra != rb || ra != Z_OK) {
+      why = std::string("compress2 returned ") + rc_name(ra) + ", stock " + rc_name(rb);
+    } else if (la > lb) {
+      why = "compress2 gave " + std::to_string(la) + " bytes, stock zlib " + std::to_string(lb);
+    } else {
+      for (const ZlibApi* api : {&dropin(), &stock()}) {
+        Bytes back(data.size() + 1);
+        uLongf n = back.size();
+        uLong used = a.size();
+        const int rc = api->uncompress2(back.data(), &n, a.data(), &used);
+        back.resize(n);
+        if (rc != Z_OK || back != data || used != a.size())
+          why = api->name + " uncompress2 of the drop-in's output: " + rc_name(rc);
+      }
+    }
+    if (!why.empty()) {
+      ADD_FAILURE() << why << "\n"
+                    << replay(seed) << " (ACCZ_FUZZ_SEED=" << (seed - 4000000) << "), "
+                    << data.size() << " bytes at level " << level << ", data "
+                    << hex_prefix(data, 24);
+      if (const char* dir = std::getenv("ACCZ_FUZZ_DUMP"); dir != nullptr) {
+        const std::string path = std::string(dir) + "/compress2-seed-" + std::to_string(seed);
+        if (FILE* f = std::fopen(path.c_str(), "wb")) {
+          std::fwrite(data.data(), 1, data.size(), f);
+          std::fclose(f);
+        }
+      }
+      if (!keep_going()) return;
+    }
+  }
 }
 
 }  // namespace
