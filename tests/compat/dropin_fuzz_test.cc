@@ -578,7 +578,8 @@ class DeflateRun {
 
 std::string case_report(uint64_t seed, const Plan& plan, const DeflateRun& a, const DeflateRun& b) {
   return "case seed " + std::to_string(seed) + " (replay: ACCZ_FUZZ_SEED=" + std::to_string(seed) +
-         " ACCZ_FUZZ_ITERS=1 " + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+         " ACCZ_FUZZ_ITERS=1 --gtest_filter=*" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name() +
          ")\nplan: " + plan.describe() + "\n" + a.log().str() + "---\n" + b.log().str();
 }
 
