@@ -788,5 +788,69 @@ TEST_F(NbdServerTest, FuzzedRequestStreams) {
   EXPECT_EQ(server_->stats().in_flight, 0u);
 }
 
+// Seeded: the option phase with random and mutated options, including valid ones in random
+// order. Every session must end in transmission, a reply-by-reply exchange, or a hang-up.
+TEST_F(NbdServerTest, FuzzedOptionStreams) {
+  start_memory();
+  Rng rng(777);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int sessions = 0;
+  const uint32_t options[] = {kOptExportName,
+                              kOptAbort,
+                              kOptList,
+                              kOptStartTls,
+                              kOptInfo,
+                              kOptGo,
+                              kOptStructuredReply,
+                              kOptListMetaContext,
+                              kOptSetMetaContext,
+                              kOptExtendedHeaders,
+                              0,
+                              0xffffffffu};
+  while (std::chrono::steady_clock::now() < deadline) {
+    ++sessions;
+    auto c = connect();
+    ASSERT_TRUE(c);
+    uint8_t g[kHandshakeSize];
+    ASSERT_TRUE(c->recv(g, sizeof(g)));
+    std::vector<uint8_t> stream = u32(rng.chance(1, 10) ? static_cast<uint32_t>(rng.next()) : 3);
+    int n = 1 + static_cast<int>(rng.below(8));
+    for (int i = 0; i < n; ++i) {
+      uint32_t opt = options[rng.below(std::size(options))];
+      std::vector<uint8_t> payload;
+      switch (rng.below(4)) {
+        case 0:
+          payload = encode_info_request({rng.chance(1, 2) ? "" : "second", {kInfoName}});
+          break;
+        case 1:
+          payload = encode_meta_context_request({"", {"base:allocation", "base:"}});
+          break;
+        case 2:
+          payload.resize(rng.below(64));
+          for (auto& b : payload) b = static_cast<uint8_t>(rng.next());
+          break;
+        default:
+          break;
+      }
+      auto o = encode_option(opt, payload);
+      stream.insert(stream.end(), o.begin(), o.end());
+    }
+    int flips = static_cast<int>(rng.below(3));
+    for (int i = 0; i < flips; ++i) {
+      stream[rng.below(static_cast<uint32_t>(stream.size()))] ^=
+          static_cast<uint8_t>(1 + rng.below(255));
+    }
+    c->send(stream);
+    ::shutdown(c->fd(), SHUT_WR);
+    uint8_t buf[65536];
+    while (::recv(c->fd(), buf, sizeof(buf), 0) > 0) {
+    }
+  }
+  EXPECT_GT(sessions, 5);
+  auto c = connected();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->read(0, 4096)->error, 0u);
+}
+
 }  // namespace
 }  // namespace accz::nbd
