@@ -8,7 +8,7 @@
 //   - of the rest, half repeat an earlier unique block of the stream, chosen uniformly among
 //     those at least kDupDistance blocks back (the contract promises sharing with blocks
 //     already stored; a copy of a write still being compressed or waiting in the packer may
-//     legitimately be stored again, as the VDO paper's "advice" is only for stored blocks);
+//     legitimately be stored again);
 //   - the other half are new unique blocks, half incompressible (random bytes) and half
 //     compressible: kRandomPrefix random bytes followed by one repeated byte, which every
 //     algorithm compresses to a fragment of kRandomPrefix plus a few dozen bytes.
