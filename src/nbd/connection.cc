@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -138,8 +139,16 @@ std::optional<Connection::Session> Connection::handshake() {
   // The export whose base:allocation the last NBD_OPT_SET_META_CONTEXT selected.
   std::optional<std::string> meta_export;
   std::vector<uint8_t> payload;
+  // The socket timeout bounds each receive; this bounds the whole handshake, so a client
+  // trickling options cannot hold a connection slot forever.
+  const uint32_t timeout_ms = ctx_.options.handshake_timeout_ms;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
 
   for (;;) {
+    if (timeout_ms != 0 && std::chrono::steady_clock::now() > deadline) {
+      hard_disconnect();
+      return std::nullopt;
+    }
     uint8_t header[kOptionHeaderSize];
     if (!read_full(fd_, header, sizeof(header))) return std::nullopt;
     std::optional<OptionHeader> opt = decode_option_header(header);

@@ -580,6 +580,45 @@ TEST_F(NbdServerTest, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
   EXPECT_EQ(ok->read(0, 512)->error, 0u);
 }
 
+TEST_F(NbdServerTest, ATricklingHandshakeIsCutAtItsDeadline) {
+  ServerOptions o;
+  o.handshake_timeout_ms = 300;
+  start_memory(o);
+  auto c = connect();
+  ASSERT_TRUE(c->hello());
+  bool cut = false;
+  for (int i = 0; i < 40 && !cut; ++i) {  // one option every 50 ms, forever
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto r = c->option(kOptList);
+    cut = r.empty();
+  }
+  EXPECT_TRUE(cut);
+}
+
+TEST_F(NbdServerTest, StructuredRepliesCanBeTurnedOff) {
+  ServerOptions o;
+  o.structured_replies = false;
+  start_memory(o);
+  auto c = connect();
+  ASSERT_TRUE(c->hello());
+  auto r = c->option(kOptStructuredReply);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].type, kRepErrUnsup);
+  ASSERT_EQ(c->option(kOptGo, encode_info_request({"", {}})).back().type, kRepAck);
+  ASSERT_EQ(c->write(0, pattern(100, 2))->error, 0u);
+  EXPECT_EQ(c->read(0, 100)->data, pattern(100, 2));
+}
+
+TEST_F(NbdServerTest, TcpOnIpv6Loopback) {
+  Server s;
+  ASSERT_TRUE(s.add_export("", std::make_shared<MemoryExport>(4096)).ok());
+  NbdStatus st = s.listen_tcp(0, "::1");
+  if (!st.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << st.message();
+  EXPECT_NE(s.tcp_port(), 0);
+  ASSERT_TRUE(s.start().ok());
+  EXPECT_TRUE(s.stop().ok());
+}
+
 TEST_F(NbdServerTest, ConnectionsBeyondTheLimitAreClosed) {
   ServerOptions o;
   o.max_connections = 2;
