@@ -19,6 +19,8 @@ namespace {
 // when paired with others, so only what cannot fit is refused.
 constexpr size_t kFragmentThreshold = kMaxFragmentBytes;
 
+constexpr size_t kMaxFollowers = 64;
+
 uint64_t now_us() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
@@ -112,6 +114,9 @@ bool VolumeEngine::follow_leader(BlockWork* b) {
     return false;
   }
   BlockWork* leader = it->second;
+  // Followers of a binned leader are acknowledged at once and stop counting against
+  // max_in_flight, so their number is capped to keep memory bounded by configuration.
+  if (leader->followers.size() >= kMaxFollowers) return false;
   if (std::memcmp(leader->data.data(), b->data.data(), kBlockSize) != 0) return false;
   leader->followers.push_back(b);
   // A leader that is no longer attached to its request sits acknowledged in a bin.
