@@ -139,8 +139,9 @@ void VolumeEngine::enqueue_op(Op* op) {
     if (accepting_) {
       op->seq = next_seq_++;
       for (auto& b : op->work) b->seq = op->seq;
+      const bool wake = queue_.empty();
       queue_.push_back(Event{Event::Type::kOp, op, nullptr});
-      q_cv_.notify_one();
+      if (wake) q_cv_.notify_one();
       return;
     }
   }
@@ -153,8 +154,10 @@ void VolumeEngine::enqueue_op(Op* op) {
 
 void VolumeEngine::post(Event e) {
   std::lock_guard lk(q_mu_);
+  // The engine waits only on an empty queue, so only the first event needs to wake it.
+  const bool wake = queue_.empty();
   queue_.push_back(e);
-  q_cv_.notify_one();
+  if (wake) q_cv_.notify_one();
 }
 
 void VolumeEngine::read(uint64_t offset, MutableByteSpan out, VolumeCallback done) {
