@@ -11,8 +11,11 @@
 //     data block already reserved for each open bin, so a later seal cannot run out of space.
 //     If writing a sealed block fails, its acknowledged fragments are lost like writes in a
 //     disk's volatile cache: the next flush (or FUA write) reports kIoError.
-//   - Memory: the in-flight blocks (at most max_in_flight blocks plus what the packer holds),
-//     the map cache, the dedup index and the refcounts; nothing per logical block.
+//   - A duplicate of a block still in flight follows it (at most 64 per block) and is mapped
+//     to wherever that block lands, since the index learns a block only once it is mapped.
+//   - Memory: the in-flight blocks (at most max_in_flight blocks, plus what the packer holds
+//     and their capped followers), the map cache, the dedup index and the refcounts (one byte
+//     per data block); nothing per logical block.
 //
 // Thread-safety: as Volume. Internally: the queue, the admission counter and the stats
 // snapshot each have their own mutex; everything else belongs to the engine thread, except
