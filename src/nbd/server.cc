@@ -57,7 +57,12 @@ class Server::Impl {
   }
 
   ~Impl() {
+    // Never started: the listeners were never handed to shutdown_all(), which removes the
+    // socket files.
     for (int fd : listen_fds_) ::close(fd);
+    if (!started_) {
+      for (const std::string& p : unix_paths_) ::unlink(p.c_str());
+    }
     if (stop_fd_ >= 0) ::close(stop_fd_);
     if (reap_fd_ >= 0) ::close(reap_fd_);
   }

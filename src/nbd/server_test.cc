@@ -563,6 +563,12 @@ TEST_F(NbdServerTest, SetupErrors) {
   fclose(f);
   EXPECT_FALSE(s.listen_unix(file).ok());  // not a socket: left alone
   EXPECT_TRUE(std::filesystem::exists(file));
+  {
+    Server never_started;
+    ASSERT_TRUE(never_started.listen_unix(dir_ + "/unused.sock").ok());
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/unused.sock"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/unused.sock"));
 }
 
 TEST_F(NbdServerTest, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
