@@ -139,6 +139,7 @@ struct Outcome {
   uInt hextra_len = 0;
   std::string hname, hcomment;
   Bytes hextra;
+  Bytes window;  // inflateGetDictionary() at the end
 };
 
 enum class Action { kNone, kCopy, kReset, kReset2 };
@@ -319,6 +320,10 @@ class InflateRun {
         s.total_out - tout != made)
       fail("total_in/total_out moved by %lu/%lu, avail by %u/%u", s.total_in - tin,
            s.total_out - tout, used, made);
+    // The state stays one zlib's observers can read (inflateMark's -65536 also means
+    // "between codes", so only inflateCodesUsed can say "inconsistent").
+    if (api_.inflateCodesUsed(&s) == static_cast<unsigned long>(-1))
+      fail("inflateCodesUsed reports an inconsistent state");
     const bool progress = used > 0 || made > 0;
     const size_t have = out_.out.size();
     if (check_data_ && (have > src_.data.size() ||
@@ -350,6 +355,7 @@ class InflateRun {
           fail("Z_STREAM_END having consumed %zu bytes of a %zu-byte stream", pos_,
                src_.stream_len);
         if (src_.header) save_header();
+        save_window();
         break;
       case Z_NEED_DICT: {
         const uLong dictid = src_.dictionary.empty() ? 0
@@ -373,6 +379,23 @@ class InflateRun {
     }
     if (!done_ && !progress && pos_ == src_.stream.size() && rc == Z_OK)
       done_ = true;  // unreachable by the checks above; keeps the loop finite regardless
+  }
+
+  // zlib.h: inflateGetDictionary returns "the sliding dictionary being maintained by inflate".
+  // Which bytes zlib keeps depends on its call pattern (no window update in a call that ends
+  // the stream with Z_FINISH), so only what any window must satisfy is checked: no more bytes
+  // than the dictionary and the output so far.
+  void save_window() {
+    Bytes w(32768);
+    uInt n = 0;
+    const int rc = api_.inflateGetDictionary(strm_.get(), w.data(), &n);
+    log_.add("inflateGetDictionary = %s, %u bytes", rc_name(rc), n);
+    if (rc != Z_OK) return fail("inflateGetDictionary returned %s", rc_name(rc));
+    w.resize(n);
+    out_.window = w;
+    if (check_data_ && n > out_.out.size() + src_.dictionary.size())
+      fail("inflateGetDictionary gives %u bytes after %zu bytes of output (dictionary %zu)", n,
+           out_.out.size(), src_.dictionary.size());
   }
 
   void save_header() {

@@ -398,6 +398,19 @@ class DeflateRun {
       so.full_flush_out = so.out.size();
       so.full_flush_in = pos;
     }
+    check_window(si, pos);
+  }
+
+  // zlib.h: deflateGetDictionary returns "the sliding dictionary being maintained by deflate":
+  // at most a window (zlib turns windowBits 8 into 9), never more than it was given.
+  void check_window(size_t si, size_t pos) {
+    Bytes w(32768);
+    uInt n = 0;
+    const int rc = api_.deflateGetDictionary(strm_.get(), w.data(), &n);
+    if (rc != Z_OK) return fail("deflateGetDictionary returned %s", rc_name(rc));
+    const size_t given = pos + (outs_[si].dictionary_set ? plan_.streams[si].dictionary.size() : 0);
+    if (n > (1u << std::max(plan_.bits, 9)) || n > given)
+      fail("deflateGetDictionary: %u bytes, after %zu bytes of dictionary and input", n, given);
   }
 
   // After a sync, full or partial flush, everything consumed so far is decodable.

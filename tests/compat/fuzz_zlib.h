@@ -35,6 +35,9 @@ struct ZlibApi {
   decltype(&::inflateCopy) inflateCopy;
   decltype(&::inflateGetHeader) inflateGetHeader;
   decltype(&::inflateSync) inflateSync;
+  decltype(&::inflateGetDictionary) inflateGetDictionary;
+  decltype(&::inflateMark) inflateMark;
+  decltype(&::inflateCodesUsed) inflateCodesUsed;
   decltype(&::compress2) compress2;
   decltype(&::compressBound) compressBound;
   decltype(&::uncompress2) uncompress2;
