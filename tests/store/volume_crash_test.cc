@@ -207,17 +207,24 @@ std::vector<uint8_t> fresh_image(VolumeAlgorithm algorithm, uint64_t nonce) {
   return dev.snapshot();
 }
 
-class CrashSweep : public ::testing::TestWithParam<VolumeAlgorithm> {};
+struct SweepCase {
+  VolumeAlgorithm algorithm;
+  // Distinct contents written: a handful makes duplicates of writes still in flight common.
+  size_t pool = 40;
+};
+
+class CrashSweep : public ::testing::TestWithParam<SweepCase> {};
 
 // The same workload (one seed) with the power cut after its Nth backing write or flush, for
 // every N from open's dirty superblock to the end of the run, so cuts land between data writes,
 // their pre-flush, journal blocks, checkpoints of map pages and refcount blocks, and the flushes
 // between them. Every third cut point also cuts power again during the replay that follows.
 TEST_P(CrashSweep, PowerCutAfterAnyWriteOrFlush) {
-  const uint64_t seed = 40 + static_cast<uint64_t>(GetParam());
+  const VolumeAlgorithm algorithm = GetParam().algorithm;
+  const uint64_t seed = 40 + static_cast<uint64_t>(algorithm) + GetParam().pool * 100;
   SCOPED_TRACE("seed " + std::to_string(seed));
-  const ContentPool pool(40, seed);
-  const std::vector<uint8_t> image = fresh_image(GetParam(), seed);
+  const ContentPool pool(GetParam().pool, seed);
+  const std::vector<uint8_t> image = fresh_image(algorithm, seed);
   const int batches = 50;
 
   // A run without a cut measures the workload's length in backing writes and flushes.
@@ -236,7 +243,7 @@ TEST_P(CrashSweep, PowerCutAfterAnyWriteOrFlush) {
   }
   ASSERT_GT(total, 40u);
   std::printf("%s: the workload makes %llu backing writes and flushes\n",
-              std::string(to_string(GetParam())).c_str(), static_cast<unsigned long long>(total));
+              std::string(to_string(algorithm)).c_str(), static_cast<unsigned long long>(total));
 
   // Every cut point (every kScale-th under sanitizers), and one past the end: the crash
   // then comes after the last batch.
@@ -273,12 +280,14 @@ TEST_P(CrashSweep, PowerCutAfterAnyWriteOrFlush) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, CrashSweep,
-                         ::testing::Values(VolumeAlgorithm::kLz4, VolumeAlgorithm::kDeflate,
-                                           VolumeAlgorithm::kNone),
-                         [](const ::testing::TestParamInfo<VolumeAlgorithm>& p) {
-                           return std::string(to_string(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Algorithms, CrashSweep,
+    ::testing::Values(SweepCase{VolumeAlgorithm::kLz4}, SweepCase{VolumeAlgorithm::kDeflate},
+                      SweepCase{VolumeAlgorithm::kNone}, SweepCase{VolumeAlgorithm::kLz4, 6}),
+    [](const ::testing::TestParamInfo<SweepCase>& p) {
+      return std::string(to_string(p.param.algorithm)) +
+             (p.param.pool != 40 ? "_pool" + std::to_string(p.param.pool) : "");
+    });
 
 // FaultBacking's volatile cache: at a random point the device stops writing (a power cut the
 // host has not noticed yet), or the workload simply ends; then crash() drops, keeps or tears
@@ -289,7 +298,8 @@ TEST(VolumeCrash, UnflushedWritesDroppedKeptOrTornAt512Bytes) {
   for (int seed = 1; seed <= seeds && !HasFailure(); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const auto algorithm = seed % 3 == 0 ? VolumeAlgorithm::kDeflate : VolumeAlgorithm::kLz4;
-    const ContentPool pool(40, static_cast<uint64_t>(seed));
+    // Odd seeds write a handful of contents: duplicates of writes in flight are common.
+    const ContentPool pool(seed % 2 ? 6 : 40, static_cast<uint64_t>(seed));
     auto base = std::make_shared<MemoryBacking>(fresh_image(algorithm, 500 + seed));
     FaultBacking fb(base, static_cast<uint64_t>(seed));
     Rng rng(static_cast<uint64_t>(seed) * 7919);
