@@ -213,15 +213,24 @@ struct SweepCase {
   size_t pool = 40;
 };
 
-class CrashSweep : public ::testing::TestWithParam<SweepCase> {};
+class CrashSweep : public ::testing::TestWithParam<SweepCase> {
+ protected:
+  void sweep(uint64_t seed);
+};
 
 // The same workload (one seed) with the power cut after its Nth backing write or flush, for
 // every N from open's dirty superblock to the end of the run, so cuts land between data writes,
 // their pre-flush, journal blocks, checkpoints of map pages and refcount blocks, and the flushes
 // between them. Every third cut point also cuts power again during the replay that follows.
 TEST_P(CrashSweep, PowerCutAfterAnyWriteOrFlush) {
+  for (int round = 0; round < testing::soak() && !HasFailure(); ++round) {
+    sweep(40 + static_cast<uint64_t>(GetParam().algorithm) + GetParam().pool * 100 +
+          static_cast<uint64_t>(round) * 1000);
+  }
+}
+
+void CrashSweep::sweep(uint64_t seed) {
   const VolumeAlgorithm algorithm = GetParam().algorithm;
-  const uint64_t seed = 40 + static_cast<uint64_t>(algorithm) + GetParam().pool * 100;
   SCOPED_TRACE("seed " + std::to_string(seed));
   const ContentPool pool(GetParam().pool, seed);
   const std::vector<uint8_t> image = fresh_image(algorithm, seed);
@@ -294,7 +303,7 @@ INSTANTIATE_TEST_SUITE_P(
 // (per 512 B sector) every write not covered by a flush, by a seeded policy. Two crash and
 // recovery cycles per seed, the second on the recovered volume.
 TEST(VolumeCrash, UnflushedWritesDroppedKeptOrTornAt512Bytes) {
-  const int seeds = 24 / testing::kScale;
+  const int seeds = 24 / testing::kScale * testing::soak();
   for (int seed = 1; seed <= seeds && !HasFailure(); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const auto algorithm = seed % 3 == 0 ? VolumeAlgorithm::kDeflate : VolumeAlgorithm::kLz4;

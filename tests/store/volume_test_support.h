@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,13 @@ inline constexpr int kScale = 4;
 #else
 inline constexpr int kScale = 1;
 #endif
+
+// ACCZ_STORE_SOAK=N runs N times the seeds (a soak run by hand; CI uses 1).
+inline int soak() {
+  const char* env = std::getenv("ACCZ_STORE_SOAK");
+  const int n = env ? std::atoi(env) : 1;
+  return n > 0 ? n : 1;
+}
 
 constexpr uint64_t kBlock = kVolumeBlockSize;
 
