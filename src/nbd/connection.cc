@@ -274,6 +274,10 @@ std::optional<Connection::Session> Connection::handshake() {
 int Connection::check(const Session& s, const Request& r, const char** why) const {
   const ExportEntry& e = *s.entry;
   const ExportFeatures& f = e.features;
+  auto fail = [why](const char* message, int err) {
+    *why = message;
+    return err;
+  };
   uint16_t allowed = kCmdFlagFua;
   bool writes = false, ranged = true, payload_sized = false;
   switch (r.type) {
@@ -286,41 +290,42 @@ int Connection::check(const Session& s, const Request& r, const char** why) cons
       break;
     case kCmdFlush:
       ranged = false;
-      if (!f.flush) return *why = "flush not supported", EINVAL;
+      if (!f.flush) return fail("flush not supported", EINVAL);
       break;
     case kCmdTrim:
       writes = true;
-      if (!f.trim) return *why = "trim not supported", EINVAL;
+      if (!f.trim) return fail("trim not supported", EINVAL);
       break;
     case kCmdWriteZeroes:
       writes = true;
       allowed |= kCmdFlagNoHole;
-      if (!f.write_zeroes) return *why = "write zeroes not supported", EINVAL;
+      if (!f.write_zeroes) return fail("write zeroes not supported", EINVAL);
       break;
     case kCmdBlockStatus:
       allowed |= kCmdFlagReqOne;
-      if (!s.base_allocation) return *why = "no metadata context negotiated", EINVAL;
-      if (r.length == 0) return *why = "empty block status request", EINVAL;
+      if (!s.base_allocation) return fail("no metadata context negotiated", EINVAL);
+      if (r.length == 0) return fail("empty block status request", EINVAL);
       break;
     default:
-      return *why = "unknown command", EINVAL;
+      return fail("unknown command", EINVAL);
   }
   if ((r.flags & kCmdFlagFua) && !(s.flags & kFlagSendFua)) {
-    return *why = "FUA not negotiated", EINVAL;
+    return fail("FUA not negotiated", EINVAL);
   }
-  if (r.flags & ~allowed) return *why = "command flag not valid here", EINVAL;
-  if (writes && f.read_only) return *why = "read-only export", EPERM;
+  if (r.flags & ~allowed) return fail("command flag not valid here", EINVAL);
+  if (writes && f.read_only) return fail("read-only export", EPERM);
   if (payload_sized && r.length > e.sizes.maximum) {
-    return *why = "larger than the maximum block size", EINVAL;
+    return fail("larger than the maximum block size", EINVAL);
   }
   if (ranged) {
     if (r.offset > e.size || r.length > e.size - r.offset) {
-      *why = "beyond the end of the export";
-      return (r.type == kCmdWrite || r.type == kCmdWriteZeroes) ? ENOSPC : EINVAL;
+      // The protocol asks for ENOSPC when a write runs past the end.
+      return fail("beyond the end of the export",
+                  (r.type == kCmdWrite || r.type == kCmdWriteZeroes) ? ENOSPC : EINVAL);
     }
     uint32_t min = e.sizes.minimum;
     if (min > 1 && (r.offset % min != 0 || r.length % min != 0)) {
-      return *why = "not aligned to the minimum block size", EINVAL;
+      return fail("not aligned to the minimum block size", EINVAL);
     }
   }
   return 0;
