@@ -3,7 +3,7 @@
 # Each binary links the drop-in directly (its plain zlib names are the drop-in's) and loads
 # stock zlib privately to compare with (dropin_stream_api.h). Label threaded: CI also runs them
 # under ASan and TSan.
-foreach(name deflate)
+foreach(name deflate inflate)
   add_executable(dropin_stream_${name}_test dropin_stream_${name}_test.cc)
   set_target_properties(dropin_stream_${name}_test PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
