@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "nbd/socket_io.h"
 
@@ -35,6 +36,17 @@ void set_timeouts(int fd, uint32_t ms) {
   tv.tv_usec = static_cast<suseconds_t>(ms % 1000) * 1000;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+// A request's buffer. Allocation failure is the one place memory pressure shows: the
+// request gets ENOMEM instead of the process dying.
+std::unique_ptr<uint8_t[]> allocate(size_t n, int* err, const char** why) {
+  std::unique_ptr<uint8_t[]> buf(new (std::nothrow) uint8_t[n]);
+  if (!buf) {
+    *err = ENOMEM;
+    *why = "out of memory for the request's buffer";
+  }
+  return buf;
 }
 
 }  // namespace
@@ -380,8 +392,8 @@ void Connection::transmission(const Session& s) {
     p->bytes = bytes;
     if (has_payload) {
       bool ok;
+      if (err == 0) p->buf = allocate(req->length, &err, &why);
       if (err == 0) {
-        p->buf.reset(new uint8_t[req->length]);
         ok = read_full(fd_, p->buf.get(), req->length);
       } else {
         ok = discard(fd_, req->length);
@@ -427,7 +439,11 @@ void Connection::dispatch(const Session& s, std::unique_ptr<Pending> owned) {
     case kCmdRead:
       c.reads.fetch_add(1);
       c.bytes_read.fetch_add(r.length);
-      p->buf.reset(new uint8_t[kHeaderRoom + r.length]);
+      p->buf = allocate(kHeaderRoom + r.length, &p->error, &p->why);
+      if (!p->buf) {
+        complete(p);
+        break;
+      }
       exp.read(r.offset, MutableByteSpan(p->buf.get() + kHeaderRoom, r.length), done);
       break;
     case kCmdWrite:
