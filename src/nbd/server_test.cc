@@ -516,6 +516,25 @@ TEST_F(NbdServerTest, StopDrainsInFlightRequestsAndFlushes) {
   EXPECT_EQ(TestClient::connect_unix(sock_), nullptr);
 }
 
+TEST_F(NbdServerTest, DisconnectAnswersOutstandingRequestsFirst) {
+  auto h = std::make_shared<HoldingExport>(kSize);
+  start(h);
+  auto c = connected();
+  ASSERT_TRUE(c);
+  h->hold_everything();
+  ASSERT_TRUE(c->send_request({0, kCmdWrite, 1, 0, 4096}, pattern(4096, 8)));
+  ASSERT_TRUE(h->wait_held(1));
+  ASSERT_TRUE(c->send_request({0, kCmdDisc, 2, 0, 0}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h->release_all();
+  auto r = c->read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->handle, 1u);
+  EXPECT_EQ(r->error, 0u);
+  EXPECT_TRUE(c->server_closed());
+  EXPECT_EQ(h->inner().contents()[0], pattern(4096, 8)[0]);
+}
+
 TEST_F(NbdServerTest, ClientVanishingWithRequestsInFlight) {
   auto h = std::make_shared<HoldingExport>(kSize);
   start(h);
