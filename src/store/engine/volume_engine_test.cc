@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/backing/fault_backing.h"
@@ -759,6 +760,68 @@ TEST(EngineIndex, DuplicatesInFlightShareTheFirstCopy) {
       for (uint64_t i = 0; i < 64; ++i) ASSERT_EQ(read_back(*v, i), a) << i;
     }
   }
+}
+
+}  // namespace
+}  // namespace accz::store
+
+namespace accz::store {
+namespace {
+
+// Writers and readers on several threads at once: every read returns some version written to
+// that block (versions are tagged with their block), and the last write of each writer wins.
+TEST(EngineThreads, ConcurrentWritersAndReaders) {
+  Fixture f(4096, 8192, VolumeAlgorithm::kLz4);
+  auto v = f.open(*f.mem);
+  constexpr uint64_t kBlocks = 32;  // per writer
+  constexpr int kRounds = 20;
+  auto version = [](uint64_t lbn, int round) {
+    return round % 3 == 2 ? random_block(lbn * 100 + round) : text_block(lbn * 100 + round);
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad_reads{0};
+  std::vector<std::thread> threads;
+  for (uint64_t w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int r = 0; r < kRounds; ++r) {
+        for (uint64_t i = 0; i < kBlocks; ++i) {
+          const uint64_t lbn = w * kBlocks + i;
+          EXPECT_TRUE(v->write_sync(lbn * kB, version(lbn, r), r % 7 == 6).ok());
+        }
+        if (r % 5 == 4) EXPECT_TRUE(v->flush_sync().ok());
+      }
+    });
+  }
+  for (int rd = 0; rd < 2; ++rd) {
+    threads.emplace_back([&, rd] {
+      Rng rng(rd);
+      std::vector<uint8_t> buf(4 * kB);
+      while (!stop) {
+        const uint64_t lbn = rng.below(2 * kBlocks - 4);
+        if (!v->read_sync(lbn * kB, buf).ok()) {
+          ++bad_reads;
+          continue;
+        }
+        for (uint64_t k = 0; k < 4; ++k) {
+          const std::vector<uint8_t> got(buf.begin() + k * kB, buf.begin() + (k + 1) * kB);
+          bool known = got == std::vector<uint8_t>(kB, 0);
+          for (int r = 0; r < kRounds && !known; ++r) known = got == version(lbn + k, r);
+          if (!known) ++bad_reads;
+        }
+      }
+    });
+  }
+  threads[0].join();
+  threads[1].join();
+  stop = true;
+  threads[2].join();
+  threads[3].join();
+  EXPECT_EQ(bad_reads.load(), 0);
+  for (uint64_t lbn = 0; lbn < 2 * kBlocks; ++lbn) {
+    ASSERT_EQ(read_back(*v, lbn), version(lbn, kRounds - 1)) << lbn;
+  }
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(*f.mem);
 }
 
 }  // namespace
