@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <system_error>
 
 #include "nbd/socket_io.h"
 
@@ -367,7 +368,12 @@ void Connection::complete(Pending* p) {
 
 void Connection::transmission(const Session& s) {
   structured_ = s.structured;
-  writer_ = std::thread([this] { writer_loop(); });
+  try {
+    writer_ = std::thread([this] { writer_loop(); });
+  } catch (const std::system_error&) {
+    hard_disconnect();  // out of threads: end the session rather than the process
+    return;
+  }
   const uint64_t absurd =
       std::max<uint64_t>(uint64_t{2} * s.entry->sizes.maximum, uint64_t{64} << 20);
   uint8_t header[kRequestSize];

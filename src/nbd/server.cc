@@ -20,6 +20,7 @@
 #include <future>
 #include <list>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -255,7 +256,7 @@ class Server::Impl {
     auto& slot = slots_.emplace_back(std::make_unique<Slot>());
     slot->conn = std::make_unique<Connection>(fd, ctx_);
     Slot* s = slot.get();
-    s->thread = std::thread([this, s] {
+    auto body = [this, s] {
       s->conn->serve();
       ctx_.counters.connections_active.fetch_sub(1);
       {
@@ -266,7 +267,15 @@ class Server::Impl {
       uint64_t one = 1;
       ssize_t r = ::write(reap_fd_, &one, sizeof(one));
       (void)r;
-    });
+    };
+    try {
+      s->thread = std::thread(body);
+    } catch (const std::system_error&) {  // out of threads: turn this client away
+      slots_.pop_back();
+      ctx_.counters.connections_accepted.fetch_sub(1);
+      ctx_.counters.connections_active.fetch_sub(1);
+      ctx_.counters.connections_refused.fetch_add(1);
+    }
   }
 
   // Joins and frees finished connections; with `all`, waits for every one.
