@@ -16,11 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-int error(const VolCheckOptions& o, const std::string& what) {
+// `what` names the image itself when `named` (open_image()'s messages do).
+int error(const VolCheckOptions& o, const std::string& what, bool named = false) {
   if (o.json) {
     std::cout << json{{"device", o.image}, {"error", what}}.dump(2) << '\n';
   }
-  std::cerr << "accz vol check: " << o.image << ": " << what << '\n';
+  std::cerr << "accz vol check: " << (named ? "" : o.image + ": ") << what << '\n';
   return kCheckError;
 }
 
@@ -28,7 +29,7 @@ int error(const VolCheckOptions& o, const std::string& what) {
 
 int run_vol_check(const VolCheckOptions& o) {
   auto dev = open_image(o.image, /*read_only=*/!o.repair);
-  if (!dev.ok()) return error(o, dev.status.to_string());
+  if (!dev.ok()) return error(o, dev.status.message(), /*named=*/true);
   store::OpenOptions oo;
   oo.read_only = true;
   auto opened = store::open_volume(*dev.value, oo);

@@ -43,15 +43,24 @@ json superblock_json(const std::string& device, const store::Superblock& sb) {
   };
 }
 
-StoreResult<json> image_report(const std::string& path) {
+std::optional<json> image_report(const std::string& path, std::string* error) {
   auto dev = open_image(path, /*read_only=*/true);
-  if (!dev.ok()) return {dev.status, {}};
+  if (!dev.ok()) {
+    *error = dev.status.message();
+    return std::nullopt;
+  }
   store::OpenOptions oo;
   oo.read_only = true;
   auto opened = store::open_volume(*dev.value, oo);
-  if (!opened.ok()) return {StoreStatus(opened.status), {}};
+  if (!opened.ok()) {
+    *error = path + ": " + opened.status.to_string();
+    return std::nullopt;
+  }
   auto check = store::check_volume(*dev.value, opened.value.sb);
-  if (!check.ok()) return {StoreStatus(check.status), {}};
+  if (!check.ok()) {
+    *error = path + ": " + check.status.to_string();
+    return std::nullopt;
+  }
   const store::CheckReport& c = check.value;
 
   store::VolumeStats s;
@@ -71,7 +80,7 @@ StoreResult<json> image_report(const std::string& path) {
   j["fragments_mapped"] = c.fragments_mapped;
   j["zero_blocks_mapped"] = c.lbns_zero;
   j["problems"] = c.problems.size();
-  return {StoreStatus::Ok(), j};
+  return j;
 }
 
 }  // namespace accz::cli

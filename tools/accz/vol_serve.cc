@@ -56,7 +56,7 @@ store::VolumeOptions volume_options(const VolServeOptions& o, Accel* accel) {
 
 int run_vol_serve(const VolServeOptions& o) {
   auto dev = open_image(o.image, o.read_only);
-  if (!dev.ok()) return fail(o.image + ": " + dev.status.to_string());
+  if (!dev.ok()) return fail(dev.status.message());
 
   std::unique_ptr<Accel> accel;
   if (o.threads) {

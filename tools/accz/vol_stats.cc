@@ -12,12 +12,13 @@ namespace accz::cli {
 int run_vol_stats(const VolStatsOptions& o) {
   nlohmann::json report;
   if (!o.image.empty()) {
-    auto r = image_report(o.image);
-    if (!r.ok()) {
-      std::cerr << "accz vol stats: " << o.image << ": " << r.status.to_string() << '\n';
+    std::string error;
+    auto r = image_report(o.image, &error);
+    if (!r) {
+      std::cerr << "accz vol stats: " << error << '\n';
       return kExitError;
     }
-    report = std::move(r.value);
+    report = std::move(*r);
   } else {
     const std::string path = o.control.empty() ? o.socket + ".ctl" : o.control;
     std::string error;
