@@ -434,9 +434,6 @@ TEST_F(NbdServerTest, InFlightIsBounded) {
   ASSERT_TRUE(h->wait_held(3));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(h->held(), 3u);  // the server stopped reading: the rest wait in the socket
-  std::thread releaser([&] {
-    while (h->max_held() <= 3 && h->held() > 0) h->release_all();
-  });
   // Keep releasing until every reply came back.
   std::atomic<bool> done{false};
   std::thread pump([&] {
@@ -448,7 +445,6 @@ TEST_F(NbdServerTest, InFlightIsBounded) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(c->read_reply());
   done = true;
   pump.join();
-  releaser.join();
   EXPECT_LE(h->max_held(), 3u);
 }
 
@@ -592,7 +588,7 @@ TEST_F(NbdServerTest, SetupErrors) {
 
 TEST_F(NbdServerTest, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
   ServerOptions o;
-  o.handshake_timeout_ms = 200;
+  o.handshake_timeout_ms = 1000;  // generous: sanitizer builds on a busy machine are slow
   start_memory(o);
   auto c = connect();
   ASSERT_TRUE(c);
@@ -601,7 +597,7 @@ TEST_F(NbdServerTest, SilentClientsAreDroppedAfterTheHandshakeTimeout) {
   EXPECT_TRUE(c->server_closed());  // said nothing: dropped
   auto ok = connected();            // a prompt client is served, past the timeout too
   ASSERT_TRUE(ok);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   EXPECT_EQ(ok->read(0, 512)->error, 0u);
 }
 
