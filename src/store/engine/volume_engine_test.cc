@@ -534,6 +534,15 @@ TEST(EngineErrors, FailedDataWriteFailsThatWriteOnly) {
   EXPECT_EQ(read_back(*v, 2), random_block(2));
   EXPECT_EQ(v->stats().write_errors, 1u);
   EXPECT_FALSE(v->stats().read_only);
+  FaultRule rr;
+  rr.ops = kFaultRead;
+  rr.offset_begin = f.data_offset();
+  rr.count = 1;
+  const int read_rule = f.fb.add_rule(rr);
+  std::vector<uint8_t> buf(kB);
+  EXPECT_EQ(v->read_sync(2 * kB, buf).code(), StoreErrc::kIoError);
+  f.fb.remove_rule(read_rule);
+  EXPECT_EQ(v->stats().read_errors, 1u);
   ASSERT_TRUE(v->flush_sync().ok());
   ASSERT_TRUE(v->close().ok());
   expect_consistent(f.fb);
