@@ -236,8 +236,9 @@ void CrashSweep::sweep(uint64_t seed) {
   const std::vector<uint8_t> image = fresh_image(algorithm, seed);
   const int batches = 50;
 
-  // A run without a cut measures the workload's length in backing writes and flushes.
-  uint64_t total = 0;
+  // A run without a cut measures the workload's length in backing writes and flushes, and
+  // the clean close's after it.
+  uint64_t workload = 0, total = 0;
   {
     MemoryBacking mem(image);
     testing::SerialCutoff dev(mem);
@@ -247,15 +248,18 @@ void CrashSweep::sweep(uint64_t seed) {
     ASSERT_TRUE(opened.ok()) << opened.status.to_string();
     run_batches(*opened.value, rng, pool, m, batches, [&] { return dev.cut(); });
     ASSERT_FALSE(HasFailure());
+    workload = dev.ops();
+    ASSERT_TRUE(opened.value->close().ok());
     total = dev.ops();
-    dev.cut_now();
   }
   ASSERT_GT(total, 40u);
-  std::printf("%s: the workload makes %llu backing writes and flushes\n",
-              std::string(to_string(algorithm)).c_str(), static_cast<unsigned long long>(total));
+  std::printf("%s: the workload makes %llu backing writes and flushes, close %llu more\n",
+              std::string(to_string(algorithm)).c_str(), static_cast<unsigned long long>(workload),
+              static_cast<unsigned long long>(total - workload));
 
-  // Every cut point (every kScale-th under sanitizers), and one past the end: the crash
-  // then comes after the last batch.
+  // Every cut point (every kScale-th under sanitizers), through the close, and one past the
+  // end. A run whose workload finished before the cut closes the volume (W6: the clean
+  // superblock must come last), so cuts land inside the close as well.
   std::vector<uint64_t> cuts;
   for (uint64_t n = 0; n < total; n += testing::kScale) cuts.push_back(n);
   cuts.push_back(total + 5);
@@ -276,7 +280,12 @@ void CrashSweep::sweep(uint64_t seed) {
         continue;
       }
       run_batches(*opened.value, rng, pool, m, batches, [&] { return dev.cut(); });
-      dev.cut_now();  // the crash: the destructor's close writes nothing
+      if (!dev.cut()) {
+        const StoreStatus closed = opened.value->close();
+        EXPECT_TRUE(closed.ok()) << "close: " << closed.to_string();
+        if (closed.ok() && !dev.cut()) m.all_durable("closed");
+      }
+      dev.cut_now();  // the crash: nothing written after this lands
     }
     if (k % 3 == 1) {
       // Power fails again while the next open replays.

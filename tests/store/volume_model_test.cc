@@ -199,6 +199,25 @@ TEST_P(VolumeModel, RandomOperationsMatchTheModel) {
   }
   EXPECT_EQ(lbn, kLogical);
   EXPECT_TRUE(v.close().ok());
+
+  // A read-only open serves the same data and refuses every change.
+  auto before = load_superblock(dev_);
+  ASSERT_TRUE(before.ok());
+  VolumeOptions ro = small_options();
+  ro.read_only = true;
+  auto readonly = Volume::open(dev_, ro);
+  ASSERT_TRUE(readonly.ok()) << readonly.status.to_string();
+  std::fill(all.begin(), all.end(), 0xee);
+  ASSERT_TRUE(readonly.value->read_sync(0, all).ok());
+  EXPECT_TRUE(check_read(0, all, "read-only open"));
+  EXPECT_EQ(readonly.value->write_sync(0, pool_.block(1)).code(), StoreErrc::kReadOnly);
+  EXPECT_EQ(readonly.value->trim_sync(0, kBlock).code(), StoreErrc::kReadOnly);
+  EXPECT_EQ(readonly.value->write_zeroes_sync(0, kBlock).code(), StoreErrc::kReadOnly);
+  EXPECT_TRUE(readonly.value->stats().read_only);
+  EXPECT_TRUE(readonly.value->close().ok());
+  auto after = load_superblock(dev_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after.value, before.value) << "a read-only session changed the superblock";
 }
 
 INSTANTIATE_TEST_SUITE_P(
