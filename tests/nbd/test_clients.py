@@ -4,7 +4,7 @@ qemu-img, qemu-io, and this folder's small client for what none of them can send
 
 Each case makes its own volume in a scratch directory, serves it on a Unix socket, drives it,
 stops the server with SIGTERM (exit 0) and ends with `accz vol check` passing.
-Usage: test_clients.py --accz PATH [nbdinfo|nbdcopy|qemu|trim_zeroes|savings]
+Usage: test_clients.py --accz PATH [nbdinfo|tcp|nbdcopy|qemu|trim_zeroes|savings]
 """
 import json
 import os
@@ -92,6 +92,28 @@ def case_nbdinfo(accz):
             e = json.loads(r.stdout)["exports"][0]
             expect(e.get("is_read_only") is True, "nbdinfo: --read-only is read-only")
             srv.stop()
+        check_clean(s, image)
+
+
+def case_tcp(accz):
+    """TCP on loopback with a port the kernel picks, a named control socket, SIGINT."""
+    need_tools("nbdinfo")
+    import signal
+
+    from nbd_harness import Server
+
+    with Scratch(accz) as s:
+        image = s.create(size="32M")
+        ctl = s.path("tcp.ctl")
+        with Server(accz, image, None, ["--port", "0", "--control", ctl]) as srv:
+            expect(srv.uri.startswith("nbd://127.0.0.1:"), f"listening on loopback: {srv.uri}")
+            r = run(["nbdinfo", "--json", "--no-content", srv.uri])
+            e = json.loads(r.stdout)["exports"][0]
+            expect(e["export-size"] == 32 * MIB, "nbdinfo over TCP: size")
+            r = run([accz, "vol", "stats", "--control", ctl, "--json"])
+            expect(json.loads(r.stdout)["source"] == "server", "stats through --control")
+            srv.stop(signal.SIGINT)
+            expect(not os.path.exists(ctl), "control socket removed")
         check_clean(s, image)
 
 
@@ -222,5 +244,5 @@ def case_savings(accz):
 
 
 if __name__ == "__main__":
-    main({"nbdinfo": case_nbdinfo, "nbdcopy": case_nbdcopy, "qemu": case_qemu,
+    main({"nbdinfo": case_nbdinfo, "tcp": case_tcp, "nbdcopy": case_nbdcopy, "qemu": case_qemu,
           "trim_zeroes": case_trim_zeroes, "savings": case_savings})
