@@ -31,6 +31,7 @@ enum class Phase : uint8_t {
   kDictId,
   kDict,
   kBody,
+  kErrorDrain,  // bad data found ahead: hand out what ISA-L decoded before it, then fail
   kCheck,
   kLength,
   kDone,
@@ -59,6 +60,7 @@ class InflateStream {
   uint32_t check;      // running Adler-32 / CRC-32
   uint64_t total;      // output bytes of this member (gzip ISIZE)
   gz_headerp header;   // inflateGetHeader's, or null
+  char* error_msg;     // kErrorDrain: the message the stream fails with
   ByteBuffer replay;   // input consumed while no output existed, for a move to zlib
   ByteBuffer window;   // zlib's window: output of past calls (and dictionary), last 32 KiB
   bool window_frozen;  // this call read the check value: zlib leaves its output out
@@ -266,6 +268,7 @@ int run_body(InflateStream* is, bool& progress_possible) {
   inflate_state& st = is->isal;
   is->body_started = true;
   const Bytef* const in_start = s->next_in;
+  const uInt in_before = s->avail_in;
   st.next_in = s->next_in;
   st.avail_in = s->avail_in;
   st.next_out = s->next_out;
@@ -288,9 +291,22 @@ int run_body(InflateStream* is, bool& progress_possible) {
   }
   progress_possible = false;
   if (r < 0) {
-    return bad(is, r == ISAL_INVALID_LOOKBACK ? kTooFar
-                   : r == ISAL_INVALID_SYMBOL ? kInvalidCode
-                                              : kInvalidCodes);
+    // ISA-L's error exits do not always keep next_in and avail_in in step; the caller's
+    // view must be (avail_in is the one its decoders maintain).
+    const uInt used = std::min(consumed, in_before);
+    s->next_in = const_cast<Bytef*>(in_start) + used;
+    s->avail_in = in_before - used;
+    char* msg = r == ISAL_INVALID_LOOKBACK ? kTooFar
+                : r == ISAL_INVALID_SYMBOL ? kInvalidCode
+                                           : kInvalidCodes;
+    // ISA-L decodes ahead into its own buffer: zlib, decoding only into the caller's, would
+    // hand out what comes before the bad data first and fail only when it gets there.
+    if (s->avail_out == 0 && st.tmp_out_processed < st.tmp_out_valid) {
+      is->error_msg = msg;
+      is->phase = Phase::kErrorDrain;
+      return Z_OK;
+    }
+    return bad(is, msg);
   }
   if (st.block_state == ISAL_BLOCK_FINISH) {
     give_back(is, consumed, true);
@@ -450,13 +466,13 @@ int inflate_call(InflateStream* is, int flush) {
           break;
         }
         if (len < MAX_WBITS && is->window_bits == 0 && move_to_zlib(is, Fallback::kHeaderWindow)) {
-          // zlib decodes with the announced window; the header bytes were replayed to it.
-          // This call's consumption and its result are now zlib's from this point on.
-          to_inner(is);
-          is->inner.total_in = s->total_in + (in0 - s->avail_in);
-          const int rc = real().inflate(&is->inner, flush);
-          from_inner(is);
-          return rc == Z_BUF_ERROR && in0 != s->avail_in ? Z_OK : rc;
+          // zlib decodes with the announced window; the header bytes were replayed to it, so
+          // they count in total_in as consumed by this call -- unless zlib returns
+          // Z_NEED_DICT, which does not count its call's input (zlib's own quirk).
+          const uLong header_now = in0 - s->avail_in;
+          const int rc = forward(is, [&](z_streamp z) { return real().inflate(z, flush); });
+          if (rc != Z_NEED_DICT) s->total_in += header_now;
+          return rc == Z_BUF_ERROR && header_now != 0 ? Z_OK : rc;
         }
         s->adler = is->check = 1;
         init_bits(is);
@@ -615,6 +631,26 @@ int inflate_call(InflateStream* is, int flush) {
         bool go_on = false;
         ret = run_body(is, go_on);
         more = go_on && ret == Z_OK;
+        break;
+      }
+      case Phase::kErrorDrain: {
+        inflate_state& st = is->isal;
+        const uInt n = std::min<uInt>(static_cast<uInt>(st.tmp_out_valid - st.tmp_out_processed),
+                                      s->avail_out);
+        if (n != 0) {
+          std::memcpy(s->next_out, st.tmp_out_buffer + st.tmp_out_processed, n);
+          if (is->validate) {
+            is->check = is->gzip ? crc32_gzip_refl(is->check, s->next_out, n)
+                                 : isal_adler32(is->check, s->next_out, n);
+          }
+          st.tmp_out_processed += static_cast<int32_t>(n);
+          s->next_out += n;
+          s->avail_out -= n;
+          is->total += n;
+          is->produced = true;
+        }
+        if (st.tmp_out_processed >= st.tmp_out_valid) ret = bad(is, is->error_msg);
+        more = false;
         break;
       }
       case Phase::kCheck:
