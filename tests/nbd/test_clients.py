@@ -91,6 +91,12 @@ def case_nbdinfo(accz):
             r = run(["nbdinfo", "--json", "--no-content", srv.uri])
             e = json.loads(r.stdout)["exports"][0]
             expect(e.get("is_read_only") is True, "nbdinfo: --read-only is read-only")
+            with nbd_client.Client(srv.sock) as c:
+                try:
+                    c.write(0, bytes(4096))
+                    raise AssertionError("a write to a read-only export succeeded")
+                except nbd_client.NbdError as err:
+                    expect(err.errno in (1, 30), f"write refused with EPERM/EROFS ({err.errno})")
             srv.stop()
         check_clean(s, image)
 
