@@ -86,6 +86,14 @@ def case_nbdinfo(accz):
                 expect(c.flags & want == want, "own client: transmission flags")
                 expect(c.block_sizes is not None and c.block_sizes[1] == 4096,
                        "own client: block sizes")
+                c.write(0, b"x" * MIB)
+                c.write_zeroes(2 * MIB, MIB, no_hole=True)
+                c.flush()
+            r = run(["nbdinfo", "--map", "--json", srv.uri])
+            extents = [(e["offset"], e["length"], e["type"]) for e in json.loads(r.stdout)]
+            expect(extents == [(0, MIB, 0), (MIB, MIB, 3), (2 * MIB, MIB, 2),
+                               (3 * MIB, 93 * MIB, 3)],
+                   "nbdinfo --map: data, hole, zero (NO_HOLE), hole (base:allocation)")
             srv.stop()
         with s.serve(image, extra=["--read-only"]) as srv:
             r = run(["nbdinfo", "--json", "--no-content", srv.uri])
