@@ -148,7 +148,9 @@ class VolumeEngine final : public Volume {
   void process_block(BlockWork* b);
   bool try_dedupe(BlockWork* b);
   StoreStatus read_data_block(const MapEntry& e, MutableByteSpan out);
+  // Queues the block's compression; submit_compressions() sends the queue to the Accel.
   void submit_compression(BlockWork* b);
+  void submit_compressions();
   static void on_compressed(Request* req);
   void compressed(BlockWork* b);
   void store_whole(BlockWork* b);
@@ -208,6 +210,7 @@ class VolumeEngine final : public Volume {
   std::unordered_map<uint64_t, LbnRecord> inflight_;
   std::unordered_map<BlockHash, BlockWork*, HashOf> leaders_;
   uint64_t compressing_ = 0;
+  std::vector<Request*> to_compress_;
   uint64_t logical_used_ = 0;  // LBNs whose map entry references data
   // What in-flight writes add to logical_used_ once mapped: stats show acknowledged writes
   // as used, as reads show their data.
