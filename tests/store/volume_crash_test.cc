@@ -308,7 +308,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // FaultBacking's volatile cache: at a random point the device stops writing (a power cut the
-// host has not noticed yet), or the workload simply ends; then crash() drops, keeps or tears
+// host has not noticed yet, or a device that fails every write from then on), or the
+// workload simply ends; then crash() drops, keeps or tears
 // (per 512 B sector) every write not covered by a flush, by a seeded policy. Two crash and
 // recovery cycles per seed, the second on the recovered volume.
 TEST(VolumeCrash, UnflushedWritesDroppedKeptOrTornAt512Bytes) {
@@ -330,10 +331,14 @@ TEST(VolumeCrash, UnflushedWritesDroppedKeptOrTornAt512Bytes) {
         const int batches = static_cast<int>(rng.between(8, 40));
         const int stop_at = rng.chance(1, 2) ? static_cast<int>(rng.below(batches)) : -1;
         const uint64_t writes_left = rng.below(40);
+        // Either a power cut the host has not noticed (writes acknowledged and lost) or a
+        // device that dies (writes and flushes fail with EIO, so the engine sees errors).
+        const auto mode =
+            rng.chance(1, 2) ? FaultBacking::StopMode::kDiscard : FaultBacking::StopMode::kFail;
         run_batches(
             *opened.value, rng, pool, m, batches, [&] { return fb.stopped(); },
             [&](int b) {
-              if (b == stop_at) fb.stop_writing_after(writes_left);
+              if (b == stop_at) fb.stop_writing_after(writes_left, mode);
             });
         fb.stop_writing_after(0);
       }
