@@ -4,7 +4,8 @@ every write acknowledged before a completed flush (and every acknowledged FUA wr
 back exactly, that nothing reads back as data no write put there, and that the volume checks.
 
 The load comes from nbd_client.Client, which knows exactly what was acknowledged and when:
-16 requests in flight, writes of 1-4 blocks (compressible, random, duplicate and all-zero
+two connections, 16 requests in flight between them, flushes on either covering the writes
+acknowledged on both (multi-conn), writes of 1-4 blocks (compressible, random, duplicate and all-zero
 contents), FUA writes, trims and write-zeroes, and a flush every 24 requests, in flight
 together with the writes as a file system's would be. No two requests touch one block at the
 same time, so each block's writes are ordered and its possible contents after a crash are
@@ -68,8 +69,11 @@ class Model:
 
 
 class Load:
-    def __init__(self, client, model, rng):
-        self.c, self.m, self.rng = client, model, rng
+    """Requests spread over several connections; a flush goes to any one of them and covers
+    the writes acknowledged on all of them (the server advertises multi-conn)."""
+
+    def __init__(self, clients, model, rng):
+        self.clients, self.m, self.rng = clients, model, rng
         self.slots = threading.Semaphore(QUEUE_DEPTH)
         self.pool = []  # recent contents, for duplicates
         self.vocab = [bytes(rng.choice(b"etaoinshrdlu") for _ in range(rng.randint(2, 7)))
@@ -140,7 +144,7 @@ class Load:
 
         data = b"".join(contents) if cmd == nbd_client.CMD_WRITE else b""
         flags = nbd_client.CMD_FLAG_FUA if fua else 0
-        self.c.submit(cmd, first * BLOCK, n * BLOCK, data, flags, done)
+        self.rng.choice(self.clients).submit(cmd, first * BLOCK, n * BLOCK, data, flags, done)
         return True
 
     def issue_flush(self):
@@ -158,19 +162,25 @@ class Load:
                     m.errors.append(f"flush: errno {err}")
             self.slots.release()
 
-        self.c.submit(nbd_client.CMD_FLUSH, 0, 0, b"", 0, done)
+        self.rng.choice(self.clients).submit(nbd_client.CMD_FLUSH, 0, 0, b"", 0, done)
 
-    def run_until(self, deadline):
+    def run_until(self, stop):
+        """Issues requests until `stop` is set (by the thread that kills the server)."""
         op_id = 0
-        while time.monotonic() < deadline:
-            if not self.slots.acquire(timeout=0.05):
-                continue
-            op_id += 1
-            if op_id % FLUSH_EVERY == 0:
-                self.issue_flush()
-            elif not self.issue_write(op_id):
-                self.slots.release()
-                time.sleep(0.001)
+        try:
+            while not stop.is_set():
+                if not self.slots.acquire(timeout=0.05):
+                    continue
+                op_id += 1
+                if op_id % FLUSH_EVERY == 0:
+                    self.issue_flush()
+                elif not self.issue_write(op_id):
+                    self.slots.release()
+                    time.sleep(0.001)
+        except OSError as e:
+            stop.wait(5)  # the kill races with a send: fine once it has happened
+            if not stop.is_set():
+                raise AssertionError(f"connection lost during the load: {e}")
         return op_id
 
 
@@ -205,6 +215,7 @@ def case_kill9(accz):
     with Scratch(accz) as s:
         image = s.create(size="64M")
         model = Model([bytes(BLOCK)] * NBLOCKS)
+        cut_mid_request = 0  # rounds killed with requests in flight
         for rnd in range(ROUNDS + 1):
             with s.serve(image) as srv:
                 with nbd_client.Client(srv.sock) as c:
@@ -218,13 +229,30 @@ def case_kill9(accz):
                         c.close()
                         srv.stop()
                         break
-                    load = Load(c, model, rng)
-                    ops = load.run_until(time.monotonic() + rng.uniform(0.3, 1.2))
-                    with model.lock:
-                        in_flight = c.in_flight()
-                        flushes, fua = model.flushes_done, model.fua_done
-                        acked = len(model.acks)
+                    c2 = nbd_client.Client(srv.sock)
+                    load = Load([c, c2], model, rng)
+                    killed = threading.Event()
+                    seen = {}
+
+                    def kill_now(srv=srv, c2=c2, model=model, killed=killed, seen=seen):
+                        # Under the model's lock no acknowledgement is recorded meanwhile, so
+                        # the counts are exactly those at the kill.
+                        with model.lock:
+                            seen["in_flight"] = c.in_flight() + c2.in_flight()
+                            seen["flushes"], seen["fua"] = model.flushes_done, model.fua_done
+                            seen["acked"] = len(model.acks)
+                            srv.proc.kill()
+                        killed.set()
+
+                    timer = threading.Timer(rng.uniform(0.3, 1.2), kill_now)
+                    timer.start()
+                    ops = load.run_until(killed)
+                    timer.join()
                     srv.kill9()
+                    in_flight, flushes = seen["in_flight"], seen["flushes"]
+                    fua, acked = seen["fua"], seen["acked"]
+                    cut_mid_request += in_flight > 0
+                    c2.close()
                     expect(not model.errors, f"round {rnd}: no request failed ({model.errors[:3]})")
                     expect(flushes > 0, f"round {rnd}: {ops} requests, {acked} acknowledged, "
                                         f"{flushes} flushes and {fua} FUA writes completed, "
@@ -237,6 +265,7 @@ def case_kill9(accz):
                 expect(rc == 0 and report.get("replayed"), "accz vol check --repair: replayed, consistent")
         rc, report = s.check(image)
         expect(rc == 0 and report.get("consistent"), "accz vol check after the last clean stop")
+        expect(cut_mid_request >= 2, f"{cut_mid_request} of {ROUNDS} kills hit requests in flight")
         log(f"final: {report.get('lbns_mapped')} blocks mapped, saving "
             f"{report.get('saving_percent', 0):.1f}%")
 
