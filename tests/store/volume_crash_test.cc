@@ -221,7 +221,9 @@ class CrashSweep : public ::testing::TestWithParam<SweepCase> {
 // The same workload (one seed) with the power cut after its Nth backing write or flush, for
 // every N from open's dirty superblock to the end of the run, so cuts land between data writes,
 // their pre-flush, journal blocks, checkpoints of map pages and refcount blocks, and the flushes
-// between them. Every third cut point also cuts power again during the replay that follows.
+// between them. At every other cut point the write the cut lands on is torn (a random half of
+// its sectors written) rather than lost. Every third cut point also cuts power again during
+// the replay that follows.
 TEST_P(CrashSweep, PowerCutAfterAnyWriteOrFlush) {
   for (int round = 0; round < testing::soak() && !HasFailure(); ++round) {
     sweep(40 + static_cast<uint64_t>(GetParam().algorithm) + GetParam().pool * 100 +
@@ -273,6 +275,7 @@ void CrashSweep::sweep(uint64_t seed) {
     {
       testing::SerialCutoff dev(mem);
       dev.cut_after(cut);
+      if (k % 2 == 1) dev.tear_at_cut(seed + cut);
       Rng rng(seed);
       auto opened = Volume::open(dev, crash_options());
       if (!opened.ok()) {

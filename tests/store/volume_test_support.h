@@ -194,15 +194,29 @@ class Pending {
 // CutoffBacking is for one test thread; the engine does I/O from its own threads, so this
 // serialises it with a mutex and counts the writes and flushes that reach it (the sweep's
 // length).
+//
+// With tear_at_cut(), the write the power cut lands on is torn instead of lost: a seeded
+// random subset of its 512-byte sectors reaches the base (power failing in the middle of a
+// data, journal or metadata write).
 class SerialCutoff final : public BackingStore {
  public:
-  explicit SerialCutoff(BackingStore& base) : cutoff_(base) {}
+  explicit SerialCutoff(BackingStore& base) : base_(base), cutoff_(base) {}
+
+  void tear_at_cut(uint64_t seed) {
+    std::lock_guard lock(mu_);
+    tear_seed_ = seed;
+    tear_ = true;
+  }
 
   void cut_after(uint64_t ops) {
     std::lock_guard lock(mu_);
     cutoff_.cut_after(ops);
   }
-  void cut_now() { cut_after(0); }
+  // Cuts power now unless it is already off (re-arming would let a later write be torn).
+  void cut_now() {
+    std::lock_guard lock(mu_);
+    if (!cutoff_.cut()) cutoff_.cut_after(0);
+  }
   void never_cut() {
     std::lock_guard lock(mu_);
     cutoff_.never_cut();
@@ -223,7 +237,23 @@ class SerialCutoff final : public BackingStore {
   StoreStatus write(uint64_t offset, ByteSpan data) override {
     std::lock_guard lock(mu_);
     ++ops_;
-    return cutoff_.write(offset, data);
+    const bool was_cut = cutoff_.cut();
+    StoreStatus s = cutoff_.write(offset, data);
+    if (tear_ && !was_cut && cutoff_.cut()) {
+      tear_ = false;  // only the write the power failed in; nothing after it lands
+      Rng rng(tear_seed_);
+      for (uint64_t at = 0; at < data.size(); at += kSectorSize) {
+        if (rng.chance(1, 2)) {
+          (void)base_.write(offset + at, data.subspan(at, kSectorSize));
+          ++torn_sectors_;
+        }
+      }
+    }
+    return s;
+  }
+  uint64_t torn_sectors() const {
+    std::lock_guard lock(mu_);
+    return torn_sectors_;
   }
   StoreStatus flush() override {
     std::lock_guard lock(mu_);
@@ -233,9 +263,13 @@ class SerialCutoff final : public BackingStore {
   uint64_t size() const override { return cutoff_.size(); }
 
  private:
+  BackingStore& base_;
   mutable std::mutex mu_;
   CutoffBacking cutoff_;  // guarded by mu_
   uint64_t ops_ = 0;      // guarded by mu_
+  bool tear_ = false;     // guarded by mu_
+  uint64_t tear_seed_ = 0;
+  uint64_t torn_sectors_ = 0;
 };
 
 // One request of a random batch. Its buffer lives here until the batch has completed.
