@@ -260,9 +260,9 @@ void CrashSweep::sweep(uint64_t seed) {
               static_cast<unsigned long long>(total - workload));
 
   // Every cut point (every eighth under sanitizers, whose threads run 10–30× slower here),
-  // through the close, and one past the
-  // end. A run whose workload finished before the cut closes the volume (W6: the clean
-  // superblock must come last), so cuts land inside the close as well.
+  // through the close, and one past the end. A run whose workload finished before the cut
+  // closes the volume (W6: the clean superblock must come last), so cuts land inside the
+  // close as well.
   std::vector<uint64_t> cuts;
   const uint64_t stride = testing::kScale == 1 ? 1 : 2 * testing::kScale;
   for (uint64_t n = 0; n < total; n += stride) cuts.push_back(n);
