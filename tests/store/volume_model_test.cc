@@ -310,6 +310,80 @@ TEST(VolumeModelThreads, ConcurrentWritersOnDisjointRegions) {
   }
 }
 
+// close() while other threads are still writing: requests the volume accepted complete (ok,
+// or refused as closed), close() waits for them, and every write that completed ok is on
+// disk after reopen — none is lost between the last flush and the clean superblock.
+TEST(VolumeModelThreads, CloseWhileWritesAreInFlight) {
+  MemoryBacking dev(kDevBlocks * kBlock);
+  CreateOptions c;
+  c.logical_blocks = kLogical;
+  c.journal_blocks = kJournalBlocks;
+  c.algorithm = VolumeAlgorithm::kLz4;
+  c.nonce = 83;
+  ASSERT_TRUE(create_volume(dev, c).ok());
+  const ContentPool pool(32, 83);
+  constexpr int kThreads = 3;
+  const uint64_t region = kLogical / kThreads;
+  std::vector<std::vector<int>> acked(kThreads, std::vector<int>(region, kHole));
+  {
+    auto opened = Volume::open(dev, small_options());
+    ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+    Volume& v = *opened.value;
+    std::atomic<int> started{0};
+    std::vector<StoreErrc> last(kThreads, StoreErrc::kOk);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        Rng rng(400 + static_cast<uint64_t>(t));
+        const uint64_t base = static_cast<uint64_t>(t) * region;
+        for (int i = 0;; ++i) {
+          if (i == 20) ++started;
+          const uint64_t lbn = rng.below(static_cast<uint32_t>(region));
+          const int id = 1 + static_cast<int>(rng.below(static_cast<uint32_t>(pool.size() - 1)));
+          const StoreStatus s = v.write_sync((base + lbn) * kBlock, pool.block(id));
+          if (!s.ok()) {
+            last[static_cast<size_t>(t)] = s.code();
+            return;
+          }
+          acked[static_cast<size_t>(t)][lbn] = id;
+        }
+      });
+    }
+    while (started < kThreads) std::this_thread::yield();
+    const StoreStatus closed = v.close();
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(closed.ok()) << closed.to_string();
+    for (int t = 0; t < kThreads; ++t) {
+      EXPECT_NE(last[static_cast<size_t>(t)], StoreErrc::kOk);
+      EXPECT_NE(last[static_cast<size_t>(t)], StoreErrc::kIoError) << "thread " << t;
+    }
+  }
+  auto sb = load_superblock(dev);
+  ASSERT_TRUE(sb.ok());
+  EXPECT_EQ(sb.value.state, VolumeState::kClean);
+  auto report = check_volume(dev, sb.value);
+  ASSERT_TRUE(report.ok());
+  for (const auto& p : report.value.problems) ADD_FAILURE() << "checker: " << p;
+  auto reopened = Volume::open(dev, small_options());
+  ASSERT_TRUE(reopened.ok()) << reopened.status.to_string();
+  StoreStatus s;
+  const auto got = testing::read_all(*reopened.value, pool, &s);
+  ASSERT_TRUE(s.ok());
+  int bad = 0;
+  for (int t = 0; t < kThreads && bad < 8; ++t) {
+    for (uint64_t l = 0; l < region && bad < 8; ++l) {
+      const uint64_t lbn = static_cast<uint64_t>(t) * region + l;
+      const int want = testing::as_read(acked[static_cast<size_t>(t)][l]);
+      if (got[lbn] != want) {
+        ++bad;
+        ADD_FAILURE() << "lbn " << lbn << " was acknowledged as " << testing::describe(want)
+                      << " before close, reads as "
+                      << (got[lbn] ? testing::describe(*got[lbn]) : std::string("garbage"));
+      }
+    }
+  }
+}
+
 // One content written to far more LBNs than a block's count allows (254, format §5): the
 // engine makes new copies, every LBN still reads it back, and the counts check.
 TEST(VolumeModelLimits, ReferenceLimitMakesNewCopies) {
