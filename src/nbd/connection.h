@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "nbd/protocol.h"
 #include "nbd/server_context.h"
@@ -62,8 +63,18 @@ class Connection {
   // Waits for room for one more request holding `bytes`; false if the writer died.
   bool acquire(size_t bytes);
   void complete(Pending* p);  // from export callbacks: queue the reply
+  // The bytes of replies about to be sent: spans into request buffers, and small headers
+  // owned here (a deque, so spans into them stay valid as more are added).
+  struct ReplyParts {
+    std::deque<std::vector<uint8_t>> owned;
+    std::vector<ByteSpan> spans;
+    void add(std::vector<uint8_t> bytes) {
+      owned.push_back(std::move(bytes));
+      spans.push_back(owned.back());
+    }
+  };
   void writer_loop();
-  bool send_reply(const Pending& p);
+  void add_reply(const Pending& p, ReplyParts& out);
   void hard_disconnect();
 
   const int fd_;

@@ -35,6 +35,10 @@ bool discard(int fd, uint64_t n) {
 }
 
 bool send_all(int fd, std::initializer_list<ByteSpan> parts) {
+  return send_all(fd, std::span<const ByteSpan>(parts.begin(), parts.size()));
+}
+
+bool send_all(int fd, std::span<const ByteSpan> parts) {
   std::vector<iovec> iov;
   iov.reserve(parts.size());
   for (ByteSpan p : parts) {

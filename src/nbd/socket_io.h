@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 
 #include "accz/types.h"
 
@@ -19,5 +20,6 @@ bool read_full(int fd, void* buf, size_t n);
 bool discard(int fd, uint64_t n);
 // Sends the parts back to back, as one gathered write where the kernel allows.
 bool send_all(int fd, std::initializer_list<ByteSpan> parts);
+bool send_all(int fd, std::span<const ByteSpan> parts);
 
 }  // namespace accz::nbd
