@@ -30,6 +30,7 @@
 //   accz::nbd::NbdStatus s = server->run();     // serves until stopped; s: the final flush
 #pragma once
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -100,7 +101,7 @@ class Server {
 
   // Installs handlers so that these signals call request_stop() on this server. One server
   // per process at a time; the handlers are restored to the default when it stops.
-  void stop_on_signals(std::initializer_list<int> signals = {2 /*SIGINT*/, 15 /*SIGTERM*/});
+  void stop_on_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM});
 
   ServerStats stats() const;
 
