@@ -59,7 +59,8 @@ start_accz() {
   "$accz" vol serve "$image" --socket "$sock" $serve_args >"$work/serve.out" 2>"$work/serve.err" &
   server_pid=$!
   pids+=("$server_pid")
-  for _ in $(seq 300); do
+  # Opening reads every block-map page: about 6-25 s for 1 TiB on a loaded machine.
+  for _ in $(seq 1200); do
     grep -q "^accz vol serve: ready" "$work/serve.out" 2>/dev/null && return 0
     sleep 0.1
   done

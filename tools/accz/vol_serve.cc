@@ -1,5 +1,6 @@
 #include "vol_serve.h"
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -19,6 +20,18 @@ namespace accz::cli {
 namespace {
 
 using nlohmann::json;
+
+// SIGINT/SIGTERM before the server's own handlers are in place (opening a large or dirty
+// volume takes seconds): remembered, and honoured as a clean stop once serving starts. A
+// second one ends the process at once, which is as safe as a crash (the volume replays).
+volatile std::sig_atomic_t early_stop = 0;
+void remember_stop(int sig) {
+  if (early_stop) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+  early_stop = 1;
+}
 
 int fail(const std::string& what) {
   std::cerr << "accz vol serve: " << what << '\n';
@@ -55,6 +68,8 @@ store::VolumeOptions volume_options(const VolServeOptions& o, Accel* accel) {
 }  // namespace
 
 int run_vol_serve(const VolServeOptions& o) {
+  std::signal(SIGINT, remember_stop);
+  std::signal(SIGTERM, remember_stop);
   auto dev = open_image(o.image, o.read_only);
   if (!dev.ok()) return fail(dev.status.message());
 
@@ -124,6 +139,7 @@ int run_vol_serve(const VolServeOptions& o) {
       if (result == kExitOk) {
         server.stop_on_signals();
         s = server.start();
+        if (s.ok() && early_stop) server.request_stop();
         if (!s.ok()) {
           result = fail(s.to_string());
         } else {

@@ -6,7 +6,9 @@
 // bound to --bind (loopback by default). When it is serving it prints exactly one line on
 // stdout, starting "accz vol serve: ready", with the URI clients use, e.g.
 //   accz vol serve: ready nbd+unix:///?socket=/tmp/vol.sock size=68719476736
-// so scripts can wait for that line (or poll the socket). SIGINT or SIGTERM: stop accepting,
+// so scripts can wait for that line (or poll the socket). SIGINT or SIGTERM (also one that
+// arrives while the volume is still opening, which for a large or dirty volume takes seconds):
+// stop accepting,
 // let the requests in flight complete, flush, close the volume cleanly (clean superblock,
 // dedup index saved) and exit 0. A kill -9 leaves a dirty volume that the next serve (or
 // `accz vol check --repair`) replays; every write acknowledged before a completed flush, and
