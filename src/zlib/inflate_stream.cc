@@ -472,7 +472,8 @@ int inflate_call(InflateStream* is, int flush) {
           const uLong header_now = in0 - s->avail_in;
           const int rc = forward(is, [&](z_streamp z) { return real().inflate(z, flush); });
           if (rc != Z_NEED_DICT) s->total_in += header_now;
-          return rc == Z_BUF_ERROR && header_now != 0 ? Z_OK : rc;
+          // The header bytes were progress, except for Z_FINISH (zlib: not ended is Z_BUF_ERROR).
+          return rc == Z_BUF_ERROR && header_now != 0 && flush != Z_FINISH ? Z_OK : rc;
         }
         s->adler = is->check = 1;
         init_bits(is);
