@@ -699,5 +699,46 @@ TEST(VolumeErrors, FullVolumeReturnsNoSpaceAndKeepsEarlierData) {
   }
 }
 
+// volume.h: "A full volume completes writes with kNoSpace and changes nothing they cover" —
+// for a multi-block write too: one that needs more blocks than are free fails as a whole.
+TEST(VolumeErrors, MultiBlockWriteThatDoesNotFitChangesNothing) {
+  constexpr uint64_t kSmallLogical = 2048;
+  ErrorFixture f(VolumeAlgorithm::kNone, 66, 2 + kJournalBlocks + 10 + 2 + 48, kSmallLogical);
+  auto content = [](uint64_t i) {
+    return ContentPool::make(testing::ContentKind::kRandom, 8000 + i);
+  };
+  auto opened = Volume::open(f.fb, crash_options());
+  ASSERT_TRUE(opened.ok()) << opened.status.to_string();
+  Volume& v = *opened.value;
+  uint64_t n = 0;
+  for (; n < kSmallLogical; ++n) {
+    const StoreStatus s = v.write_sync(n * kBlock, content(n));
+    if (!s.ok()) {
+      ASSERT_EQ(s.code(), StoreErrc::kNoSpace) << s.to_string();
+      break;
+    }
+  }
+  // Free three blocks and commit the frees: an eight-block write cannot fit.
+  ASSERT_TRUE(v.trim_sync(0, 3 * kBlock).ok());
+  ASSERT_TRUE(v.flush_sync().ok());
+  std::vector<uint8_t> eight(8 * kBlock);
+  for (uint64_t i = 0; i < 8; ++i) {
+    const auto b = content(5000 + i);
+    std::copy(b.begin(), b.end(), eight.begin() + static_cast<long>(i * kBlock));
+  }
+  const uint64_t at = 1000;
+  EXPECT_EQ(v.write_sync(at * kBlock, eight).code(), StoreErrc::kNoSpace);
+  const std::vector<uint8_t> zeros(kBlock, 0);
+  for (uint64_t i = 0; i < 8; ++i) {
+    EXPECT_TRUE(reads_as(v, at + i, zeros))
+        << "block " << i << " of a write that failed with kNoSpace was changed";
+  }
+  // The freed blocks are still there for writes that fit.
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(v.write_sync((at + 100 + i) * kBlock, content(6000 + i)).ok()) << i;
+  }
+  EXPECT_TRUE(v.close().ok());
+}
+
 }  // namespace
 }  // namespace accz::store
