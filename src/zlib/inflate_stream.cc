@@ -4,6 +4,7 @@
 #include <isa-l/igzip_lib.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -66,8 +67,17 @@ class InflateStream {
   bool window_frozen;  // this call read the check value: zlib leaves its output out
   uint8_t held[8];     // bytes past the deflate body consumed in earlier calls (trailer)
   unsigned held_len, held_pos;
+  // ISA-L does not stop a distance reaching before the start of a stream's first 32 KiB (it
+  // reports the error only after copying): such a copy reads up to 32 KiB before
+  // isal.tmp_out_buffer, which lies about 21 KiB into inflate_state. This zeroed, never written
+  // guard keeps that read inside this object, and reset_engine() clears the decoder state so
+  // nothing of an earlier stream can be read back.
+  uint8_t guard[16384];
   inflate_state isal;
 };
+static_assert(offsetof(inflate_state, tmp_out_buffer) + sizeof(InflateStream::guard) >=
+                  (size_t{1} << MAX_WBITS) + 512,
+              "the guard must cover a 32 KiB reach before tmp_out_buffer");
 
 namespace {
 
@@ -120,6 +130,7 @@ void reset_engine(InflateStream* is) {
   is->window.len = 0;
   is->window_frozen = false;
   is->held_len = is->held_pos = 0;
+  std::memset(static_cast<void*>(&is->isal), 0, sizeof is->isal);
   isal_inflate_init(&is->isal);
   is->isal.crc_flag = ISAL_DEFLATE;
   is->isal.hist_bits = 0;
@@ -301,7 +312,9 @@ int run_body(InflateStream* is, bool& progress_possible) {
                                            : kInvalidCodes;
     // ISA-L decodes ahead into its own buffer: zlib, decoding only into the caller's, would
     // hand out what comes before the bad data first and fail only when it gets there.
-    if (s->avail_out == 0 && st.tmp_out_processed < st.tmp_out_valid) {
+    // Not for a distance too far back: ISA-L has copied that match already (filler bytes).
+    if (r != ISAL_INVALID_LOOKBACK && s->avail_out == 0 &&
+        st.tmp_out_processed < st.tmp_out_valid) {
       is->error_msg = msg;
       is->phase = Phase::kErrorDrain;
       return Z_OK;
