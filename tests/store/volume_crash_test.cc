@@ -1,7 +1,9 @@
 // Crash and error tests of the Volume engine (volume.h's durability promise, docs/format.md
 // §9): random workloads with flushes and FUA writes, cut off at every kind of point — power
-// cuts after the Nth backing write or flush (CutoffBacking), a device cache that drops, keeps
-// or tears unflushed writes at 512 B (FaultBacking) — then reopened (replay). A model records
+// cuts after the Nth backing write or flush, the write it lands on lost or torn, during the
+// workload, the close or the next replay (CutoffBacking); a device cache that drops, keeps
+// or tears unflushed writes at 512 B, and a device that stops writing or dies
+// (FaultBacking) — then reopened (replay). A model records
 // for every logical block which values a crash may leave: the value made durable by the last
 // completed flush or FUA write, plus every value written since. After recovery every block
 // must read as one of them (flushed and FUA blocks exactly), and check_volume() must find the
