@@ -155,7 +155,7 @@ for name, label in [("seqwrite", "seq write 1 MiB"), ("seqread", "seq read 1 MiB
     a_bw, a_iops = result("accz", name)
     n_bw, n_iops = result("nbdkit", name)
     ratio = 100 * a_bw / n_bw if n_bw else 0
-    print(f"| {label} | {a_bw:.1f} | {a_iops:.0f} | {n_bw:.1f} | {n_iops:.0f} | {ratio:.0f}% | "
+    print(f"| {label} | {a_bw:.1f} | {a_iops:.0f} | {n_bw:.1f} | {n_iops:.0f} | {ratio:.1f}% | "
           f"≥ {goals[name]}% {'met' if ratio >= goals[name] else 'missed'} |")
 
 s = json.load(open(f"{work}/stats.json"))
