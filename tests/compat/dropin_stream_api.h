@@ -17,15 +17,16 @@ namespace dropin_stream {
 
 using Bytes = std::vector<Bytef>;
 
-#define DROPIN_STREAM_FNS(X)                                                                       \
-  X(deflateInit2_)                                                                                 \
-  X(deflate) X(deflateEnd) X(deflateReset) X(deflateParams) X(deflateSetDictionary)                \
-      X(deflateGetDictionary) X(deflateCopy) X(deflateTune) X(deflateBound) X(deflatePending)      \
-          X(deflatePrime) X(deflateSetHeader) X(inflateInit2_) X(inflate) X(inflateEnd)            \
-              X(inflateReset) X(inflateReset2) X(inflateSetDictionary) X(inflateGetDictionary)     \
-                  X(inflateSync) X(inflateCopy) X(inflatePrime) X(inflateMark) X(inflateGetHeader) \
-                      X(inflateSyncPoint) X(inflateUndermine) X(inflateValidate)                   \
-                          X(inflateCodesUsed) X(inflateResetKeep) X(crc32) X(adler32)
+// clang-format off
+#define DROPIN_STREAM_FNS(X) \
+  X(deflateInit2_) X(deflate) X(deflateEnd) X(deflateReset) X(deflateParams) \
+  X(deflateSetDictionary) X(deflateGetDictionary) X(deflateCopy) X(deflateTune) \
+  X(deflateBound) X(deflatePending) X(deflatePrime) X(deflateSetHeader) X(inflateInit2_) \
+  X(inflate) X(inflateEnd) X(inflateReset) X(inflateReset2) X(inflateSetDictionary) \
+  X(inflateGetDictionary) X(inflateSync) X(inflateCopy) X(inflatePrime) X(inflateMark) \
+  X(inflateGetHeader) X(inflateSyncPoint) X(inflateUndermine) X(inflateValidate) \
+  X(inflateCodesUsed) X(inflateResetKeep) X(crc32) X(adler32)
+// clang-format on
 
 struct Api {
 #define X(name) decltype(&::name) name;
