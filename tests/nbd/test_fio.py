@@ -27,6 +27,7 @@ def need_fio_nbd():
 
 
 def one_job(accz, name, size, job_args, volume_size="128M"):
+    need_fio_nbd()
     with Scratch(accz) as s:
         image = s.create(size=volume_size)
         with s.serve(image) as srv:
