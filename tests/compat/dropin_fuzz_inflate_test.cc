@@ -572,10 +572,22 @@ bool corrupt_case(uint64_t seed) {
       ok = false;
     }
     if (mode == 0) {
-      // The one-call form: everything in, room for the data, Z_FINISH.
+      // The one-call form: everything in, room for the data plus one byte.
       const Inflated a = inflate_whole(dropin(), src.stream, bits, src.data.size(), src.dictionary);
       const Inflated b = inflate_whole(stock(), src.stream, bits, src.data.size(), src.dictionary);
-      if (a.rc != b.rc || (a.rc == Z_STREAM_END && (a.out != b.out || a.consumed != b.consumed))) {
+      // An engine that decodes ahead may see the damage before zlib, whose full output buffer
+      // stopped it first: allowed when zlib, given room, reaches the same error after handing
+      // out the same bytes.
+      bool early_error = false;
+      if (a.rc == Z_DATA_ERROR && (b.rc == Z_OK || b.rc == Z_BUF_ERROR) &&
+          b.out.size() == src.data.size() + 1) {
+        const Inflated more =
+            inflate_whole(stock(), src.stream, bits, 4 * src.data.size() + 65536, src.dictionary);
+        early_error = more.rc == Z_DATA_ERROR && a.out.size() <= more.out.size() &&
+                      std::equal(a.out.begin(), a.out.end(), more.out.begin());
+      }
+      if ((a.rc != b.rc && !early_error) ||
+          (a.rc == Z_STREAM_END && (a.out != b.out || a.consumed != b.consumed))) {
         ADD_FAILURE() << "one-call inflate: " << rc_name(a.rc) << " with " << a.out.size()
                       << " bytes; stock zlib " << rc_name(b.rc) << " with " << b.out.size();
         ok = false;
