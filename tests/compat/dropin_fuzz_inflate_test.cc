@@ -324,7 +324,8 @@ class InflateRun {
     out_.total_in = s.total_in;
     out_.total_out = s.total_out;
     if (s.next_in != ib.get() + used || s.next_out != ob.get() + made)
-      fail("next_in/next_out do not match avail_in/avail_out");
+      fail("next_in/next_out moved by %td/%td, avail_in/avail_out by %u/%u", s.next_in - ib.get(),
+           s.next_out - ob.get(), used, made);
     // zlib returns Z_NEED_DICT without adding the header it read to total_in.
     if ((s.total_in - tin != used && !(rc == Z_NEED_DICT && s.total_in == tin)) ||
         s.total_out - tout != made)
