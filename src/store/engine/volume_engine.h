@@ -69,6 +69,8 @@ class VolumeEngine final : public Volume {
     uint64_t seq = 0;
     BlockHash hash;
     bool zero = false;
+    // Holds one block of reserved_ from admission until it has its space (or needs none).
+    bool reserved = false;
     // Leader: the first in-flight block with these contents, in leaders_. Followers: later
     // blocks with the same bytes, mapped to wherever the leader's data lands.
     bool leader = false;
@@ -160,6 +162,13 @@ class VolumeEngine final : public Volume {
   void release_held();
   void flush_packer();
   StoreResult<uint64_t> take_block();
+  // Blocks a new write may still claim: free ones plus the packer's surplus reserve, less what
+  // writes already admitted were promised.
+  uint64_t claimable() const;
+  // Promises `blocks` to a write about to start, committing first if that frees enough;
+  // false (nothing promised) when the volume cannot hold them.
+  bool reserve_space(uint64_t blocks);
+  void drop_reservation(BlockWork* b);
   // Blocks sealed by the packer are counted until written, so that their reserved blocks
   // are not handed to anyone else meanwhile.
   std::vector<PackedBlock> sealed_blocks(std::vector<PackedBlock> blocks);
@@ -206,6 +215,9 @@ class VolumeEngine final : public Volume {
   DedupIndex index_;
   Packer packer_;
   std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open and sealed bins
+  // Blocks promised to admitted writes that have not claimed theirs yet: a write that cannot
+  // have all it may need fails whole with kNoSpace before it changes anything.
+  uint64_t reserved_ = 0;
   size_t sealed_unwritten_ = 0;
   std::unordered_map<uint64_t, LbnRecord> inflight_;
   std::unordered_map<BlockHash, BlockWork*, HashOf> leaders_;

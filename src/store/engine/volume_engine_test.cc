@@ -797,7 +797,9 @@ TEST(EngineThreads, ConcurrentWritersAndReaders) {
           const uint64_t lbn = w * kBlocks + i;
           EXPECT_TRUE(v->write_sync(lbn * kB, version(lbn, r), r % 7 == 6).ok());
         }
-        if (r % 5 == 4) EXPECT_TRUE(v->flush_sync().ok());
+        if (r % 5 == 4) {
+          EXPECT_TRUE(v->flush_sync().ok());
+        }
       }
     });
   }

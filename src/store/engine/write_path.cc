@@ -40,6 +40,19 @@ void VolumeEngine::start_write(Op* op) {
     op->work.clear();
     return part_done(op);
   }
+  // Space for every block that may need one is promised up front, so that a write the
+  // volume cannot hold fails whole and changes nothing (zero blocks need no space; a block
+  // that dedupes gives its promise back).
+  uint64_t need = 0;
+  for (const auto& b : op->work) need += b->zero ? 0 : 1;
+  if (!reserve_space(need)) {
+    fail_op(op, StoreStatus::NoSpace("the volume has no room for " + std::to_string(need) +
+                                     " more data blocks"));
+    op->pending = 1;
+    op->work.clear();
+    return part_done(op);
+  }
+  for (auto& b : op->work) b->reserved = !b->zero;
   // Every block of the request becomes visible to reads before any of it is processed.
   op->pending = op->work.size() + 1;
   for (auto& b : op->work) {
@@ -220,6 +233,27 @@ std::vector<PackedBlock> VolumeEngine::sealed_blocks(std::vector<PackedBlock> bl
   return blocks;
 }
 
+uint64_t VolumeEngine::claimable() const {
+  const size_t packer_needs = reserved_for_packer();
+  const uint64_t surplus = reserve_.size() > packer_needs ? reserve_.size() - packer_needs : 0;
+  const uint64_t free = meta_->blocks_allocatable() + surplus;
+  return free > reserved_ ? free - reserved_ : 0;
+}
+
+bool VolumeEngine::reserve_space(uint64_t blocks) {
+  if (blocks == 0) return true;
+  // W5 holds freed blocks back until their free is committed: committing may free enough.
+  if (claimable() < blocks && (!commit().ok() || claimable() < blocks)) return false;
+  reserved_ += blocks;
+  return true;
+}
+
+void VolumeEngine::drop_reservation(BlockWork* b) {
+  if (!b->reserved) return;
+  b->reserved = false;
+  --reserved_;
+}
+
 StoreResult<uint64_t> VolumeEngine::take_block() {
   if (reserve_.size() > reserved_for_packer()) {
     const uint64_t pbn = reserve_.back();
@@ -235,6 +269,8 @@ StoreResult<uint64_t> VolumeEngine::take_block() {
 }
 
 void VolumeEngine::store_whole(BlockWork* b) {
+  // The promise is given back before claiming, so the claim may use the block it covered.
+  drop_reservation(b);
   StoreResult<uint64_t> pbn = take_block();
   if (!pbn.ok()) {
     resolve_followers(b, nullptr, pbn.status);
@@ -264,6 +300,7 @@ void VolumeEngine::store_whole(BlockWork* b) {
 void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
   // Every open bin, and the one this fragment may open, has a block set aside, so sealing
   // never runs out of space after the write was acknowledged.
+  drop_reservation(b);
   while (reserve_.size() < reserved_for_packer() + 1) {
     StoreResult<uint64_t> r = meta_->allocate();
     if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) r = meta_->allocate();
@@ -412,6 +449,7 @@ void VolumeEngine::block_done(BlockWork* b, const StoreStatus& s) {
 }
 
 void VolumeEngine::forget_block(BlockWork* b) {
+  drop_reservation(b);
   if (b->leader || !b->followers.empty()) {
     resolve_followers(b, nullptr, StoreStatus::IoError("the block they duplicate was dropped"));
   }
