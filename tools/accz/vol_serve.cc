@@ -61,6 +61,10 @@ store::VolumeOptions volume_options(const VolServeOptions& o, Accel* accel) {
   if (o.cache_mb) v.map_cache_pages = static_cast<size_t>(o.cache_mb) * 256;
   if (o.index_mb) v.dedup_index_bytes = static_cast<size_t>(o.index_mb) << 20;
   v.read_only = o.read_only;
+  // One 1 MiB NBD write is 256 blocks: the library default (256) would admit one such write
+  // at a time and leave the devices idle while it settles. 4096 blocks (16 MiB of data,
+  // about 35 MiB with their compression buffers) keeps a queue depth of 16 busy.
+  v.max_in_flight = 4096;
   v.accel = accel;
   return v;
 }
