@@ -1,7 +1,9 @@
 // The engine's read path: in-flight data first (read-your-write), then the block map; whole
 // blocks are read straight into the caller's buffer, fragments are expanded asynchronously on
-// the Accel's devices, and the request completes when its last fragment does.
+// the Accel's devices (one batch per turn of the engine loop), and the request completes when
+// its last fragment does.
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "store/engine/volume_engine.h"
@@ -82,15 +84,29 @@ void VolumeEngine::start_read(Op* op) {
 void VolumeEngine::submit_decompression(ReadFragment* f) {
   f->req.on_complete = &VolumeEngine::on_decompressed;
   f->req.user = f;
-  const Status st = accel_->submit(&f->req);
-  if (st == Status::kOk) return;
-  f->req.on_complete = nullptr;
-  if (st == Status::kBusy) {
-    accel_->run(f->req);
-  } else {
-    f->req.result.status = st;
+  to_decompress_.push_back(&f->req);
+}
+
+void VolumeEngine::submit_decompressions() {
+  // As for compression: one batch per turn of the engine loop wakes each device worker once
+  // for all the fragments the turn's reads need, instead of once per fragment.
+  std::vector<Request*> reqs = std::move(to_decompress_);
+  to_decompress_.clear();
+  size_t i = 0;
+  while (i < reqs.size()) {
+    i += accel_->submit_batch(std::span<Request* const>(reqs).subspan(i));
+    if (i == reqs.size()) break;
+    Request* req = reqs[i++];
+    const Status st = accel_->submit(req);  // the refused one, alone, to learn why
+    if (st == Status::kOk) continue;
+    req->on_complete = nullptr;
+    if (st == Status::kBusy) {
+      accel_->run(*req);  // the devices are saturated: do this one here
+    } else {
+      req->result.status = st;
+    }
+    decompressed(static_cast<ReadFragment*>(req->user));
   }
-  decompressed(f);
 }
 
 void VolumeEngine::on_decompressed(Request* req) {

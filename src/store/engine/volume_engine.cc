@@ -312,6 +312,7 @@ void VolumeEngine::run() {
     for (const Event& e : batch) handle(e);
     batch.clear();
     submit_compressions();
+    submit_decompressions();
     on_timer();
     publish_stats();
     if (closing_ && compressing_ == 0) {

@@ -197,7 +197,9 @@ class VolumeEngine final : public Volume {
   static void fail_op(Op* op, const StoreStatus& s);
   void part_done(Op* op);
   void complete(Op* op);
+  // Queues the fragment; submit_decompressions() (engine thread) sends the queue.
   void submit_decompression(ReadFragment* f);
+  void submit_decompressions();
   static void on_decompressed(Request* req);
   void decompressed(ReadFragment* f);
 
@@ -223,6 +225,7 @@ class VolumeEngine final : public Volume {
   std::unordered_map<BlockHash, BlockWork*, HashOf> leaders_;
   uint64_t compressing_ = 0;
   std::vector<Request*> to_compress_;
+  std::vector<Request*> to_decompress_;
   uint64_t logical_used_ = 0;  // LBNs whose map entry references data
   // What in-flight writes add to logical_used_ once mapped: stats show acknowledged writes
   // as used, as reads show their data.
