@@ -89,6 +89,13 @@ Config load() {
   if (!cap.empty() && !parse_size(cap, c.stream_cap) && c.log_level >= 1)
     std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_STREAM_CAP=%.*s is not a size; using %zu\n",
                  static_cast<int>(cap.size()), cap.data(), c.stream_cap);
+  const std::string_view check = env("ACCZ_ZLIB_SIZE_CHECK");
+  if (check == "always") {
+    c.size_check_always = true;
+  } else if (!check.empty() && check != "near" && c.log_level >= 1) {
+    std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_SIZE_CHECK=%.*s is not near or always\n",
+                 static_cast<int>(check.size()), check.data());
+  }
   const std::string_view stats = env("ACCZ_ZLIB_STATS");
   if (!stats.empty() && stats != "0") {
     c.stats = true;
@@ -97,9 +104,10 @@ Config load() {
   if (c.log_level >= 2)
     std::fprintf(stderr,
                  "accz libz.so.1: engines: isal %s, libdeflate %s, deflate %s, inflate %s; "
-                 "stream cap %zu; stats %s\n",
+                 "stream cap %zu; size check %s; stats %s\n",
                  c.isal ? "on" : "off", c.libdeflate ? "on" : "off",
                  c.deflate_stream ? "on" : "off", c.inflate_stream ? "on" : "off", c.stream_cap,
+                 c.size_check_always ? "always" : "near",
                  !c.stats               ? "off"
                  : c.stats_path.empty() ? "stderr"
                                         : c.stats_path.c_str());

@@ -8,6 +8,13 @@
 //   ACCZ_ZLIB_STREAM_CAP  the most input a deflate stream buffers for its engine before it
 //                      moves to zlib: bytes, or with a K, M or G suffix (default 32M). Larger
 //                      streams keep zlib's memory bound instead of growing with their input.
+//   ACCZ_ZLIB_SIZE_CHECK  "near" (default): an engine's compressed output is compared with
+//                      zlib's only when it is over 90% of the input, where libdeflate's block
+//                      choices are known to lose; elsewhere the level map (measured on the
+//                      corpus) keeps it no larger, but crafted inputs can beat it by a few
+//                      percent. "always": every engine output is compared with zlib's and
+//                      the smaller is returned, so the output is never larger than zlib's at
+//                      the same level, for any input, at the cost of running zlib as well.
 //   ACCZ_ZLIB_STATS    unset, "" or "0": no statistics; "1" or "stderr": printed on stderr at
 //                      exit; anything else: a file the process appends its report to at exit
 //                      (`accz run --stats` uses this, so every process of a tree reports).
@@ -34,6 +41,7 @@ struct Config {
   bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
   bool inflate_stream = true;  // inflate() streams on ISA-L
   size_t stream_cap = size_t{32} << 20;
+  bool size_check_always = false;  // ACCZ_ZLIB_SIZE_CHECK=always
   bool stats = false;
   std::string stats_path;  // empty: stderr
   int log_level = 1;

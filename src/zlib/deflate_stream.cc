@@ -336,7 +336,7 @@ int finish(DeflateStream* ds) {
 
   size_t made = body + trailer;
   const size_t stream_size = header_size(wrap) + made;
-  if (stream_size > total / 10 * 9) {
+  if (config().size_check_always || stream_size > total / 10 * 9) {
     // zlib wins only if its whole stream fits in stream_size - 1 bytes.
     auto* alt = static_cast<Bytef*>(ds->alloc.allocate(stream_size - 1));
     if (alt != nullptr) {

@@ -48,7 +48,7 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
   // Near-incompressible data is where libdeflate's block choices lose to zlib's (a JPEG in the
   // corpus: 0.1% larger even at libdeflate's best level). zlib only "wins" if its whole output
   // fits in total - 1 bytes, which is exactly the question a buffer of that size asks.
-  if (total > sourceLen / 10 * 9) {
+  if (config().size_check_always || total > sourceLen / 10 * 9) {
     std::unique_ptr<Bytef[]> alt(new (std::nothrow) Bytef[total - 1]);
     uLongf alt_len = total - 1;
     if (alt && real().compress2(alt.get(), &alt_len, source, sourceLen, level) == Z_OK) {

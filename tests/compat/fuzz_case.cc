@@ -1,6 +1,7 @@
 #include "fuzz_case.h"
 
 #include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -121,6 +122,20 @@ uint64_t fuzz_base_seed() {
 bool exact_mode() {
   const char* v = std::getenv("ACCZ_ZLIB_ENGINES");
   return v != nullptr && std::strcmp(v, "none") == 0;
+}
+
+bool size_promised(int level) {
+  const char* check = std::getenv("ACCZ_ZLIB_SIZE_CHECK");
+  if (exact_mode() || (check != nullptr && std::strcmp(check, "always") == 0)) return true;
+  return level < 1 || level > 5;
+}
+
+void size_excess(const char* what, uint64_t seed, int level, size_t ours, size_t theirs) {
+  std::printf(
+      "size: %s at level %d, seed %llu: %zu bytes, stock zlib %zu (+%.2f%%); allowed "
+      "without ACCZ_ZLIB_SIZE_CHECK=always\n",
+      what, level, static_cast<unsigned long long>(seed), ours, theirs,
+      100.0 * (static_cast<double>(ours) / static_cast<double>(theirs) - 1.0));
 }
 
 bool keep_going() { return std::getenv("ACCZ_FUZZ_KEEP_GOING") != nullptr; }
