@@ -55,7 +55,7 @@ for mode in $modes; do
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for level in $(echo "$levels" | tr ',' ' '); do
     "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/stock"
-    LD_LIBRARY_PATH=$dropin "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/dropin"
+    ACCZ_ZLIB_ENGINES=${ACCZ_ZLIB_ENGINES:-all} LD_LIBRARY_PATH=$dropin "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/dropin"
     # zbench: level in out ratio comp_MBps decomp_MBps
     paste "$tmp/stock" "$tmp/dropin" | awk -F'\t' -v L="$level" '
       $1 == L {

@@ -16,7 +16,11 @@ const char* env(const char* name) {
 }
 
 void parse_engines(Config& c, std::string_view list) {
-  if (list.empty() || list == "all") return;
+  if (list.empty()) return;  // the defaults of Config
+  if (list == "all") {
+    c.isal = c.libdeflate = c.deflate_stream = c.inflate_stream = true;
+    return;
+  }
   c.isal = c.libdeflate = c.deflate_stream = c.inflate_stream = false;
   if (list == "none") return;
   while (!list.empty()) {

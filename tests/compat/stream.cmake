@@ -14,5 +14,5 @@ foreach(name deflate inflate)
     ACCZ_REAL_ZLIB_PATH="${ACCZ_REAL_ZLIB_PATH}"
     ACCZ_CORPUS_DIR="${PROJECT_SOURCE_DIR}/../shared/corpus")
   gtest_discover_tests(dropin_stream_${name}_test DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS threaded)
+    PROPERTIES LABELS threaded ENVIRONMENT ACCZ_ZLIB_ENGINES=all)
 endforeach()
