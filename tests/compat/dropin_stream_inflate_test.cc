@@ -255,7 +255,9 @@ TEST(DropinStreamInflate, WrapperErrorsAreZlibs) {
       const Result stock = run(Api::stock(), s, c.wbits, max_in, 4096, 1);
       EXPECT_EQ(ours.rc, stock.rc) << c.at << " " << int{c.xor_with} << " " << c.wbits;
       EXPECT_EQ(ours.msg, stock.msg) << c.at << " " << int{c.xor_with} << " " << c.wbits;
-      if (stock.rc == Z_STREAM_END) EXPECT_EQ(ours, stock);
+      if (stock.rc == Z_STREAM_END) {
+        EXPECT_EQ(ours, stock);
+      }
     }
   }
 }
@@ -349,7 +351,9 @@ TEST(DropinStreamInflate, CorruptAndTruncatedStreams) {
       ASSERT_TRUE(ours.rc == Z_OK || ours.rc == Z_STREAM_END || ours.rc == Z_BUF_ERROR ||
                   ours.rc == Z_DATA_ERROR || ours.rc == Z_NEED_DICT)
           << ours.rc;
-      if (ours.rc == Z_DATA_ERROR) EXPECT_FALSE(ours.msg.empty());
+      if (ours.rc == Z_DATA_ERROR) {
+        EXPECT_FALSE(ours.msg.empty());
+      }
       if (stock.rc == Z_STREAM_END) {
         EXPECT_EQ(ours, stock) << "iteration " << iter;
       } else if ((ours.rc == Z_STREAM_END) != (stock.rc == Z_STREAM_END)) {
