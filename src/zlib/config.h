@@ -23,9 +23,10 @@
 //   ACCZ_ZLIB_LOG      0: silent; 1 (default): configuration errors; 2: also the settings in
 //                      effect and the first fallback to zlib of each kind, as they happen.
 //
-// The defaults (the checksum and one-shot engines, no statistics, log level 1) are the right ones for users: the
-// engines are only used where they keep zlib's contract, see utility_api.cc/checksum_api.cc.
-// Values are read with secure_getenv, so a setuid program ignores them all.
+// The defaults (the checksum and one-shot engines, no statistics, log level 1) are the right ones
+// for users: the engines are only used where they keep zlib's contract, see
+// utility_api.cc/checksum_api.cc. Values are read with secure_getenv, so a setuid program ignores
+// them all.
 //
 // Thread safety: config() may be called from any thread; the first call parses the
 // environment and every call returns the same immutable object.
@@ -37,8 +38,8 @@
 namespace accz::zlib {
 
 struct Config {
-  bool isal = true;            // crc32/adler32 on ISA-L
-  bool libdeflate = true;      // compress/uncompress on libdeflate
+  bool isal = true;        // crc32/adler32 on ISA-L
+  bool libdeflate = true;  // compress/uncompress on libdeflate
   // Streams are opt-in (ACCZ_ZLIB_ENGINES=all, or naming them) until the git clone failure
   // in src/zlib/README.md ("Open defects") is understood: correctness before speed.
   bool deflate_stream = false;  // deflate() streams on libdeflate (whole-buffer)

@@ -17,9 +17,10 @@ namespace {
   X(deflateSetDictionary)                                                                          \
   X(deflateGetDictionary)                                                                          \
   X(deflateParams)                                                                                 \
-  X(deflateReset) X(deflateCopy) X(deflatePrime) X(deflateBound) X(deflateSetHeader)               \
-      X(deflatePending) X(inflateInit2_) X(inflate) X(inflateEnd) X(inflateSetDictionary)          \
-          X(inflateReset) X(inflateReset2) X(inflateCopy) X(inflateGetHeader) X(inflateSync)       \
+  X(deflateReset)                                                                                  \
+  X(deflateCopy) X(deflatePrime) X(deflateBound) X(deflateSetHeader) X(deflatePending)             \
+      X(inflateInit2_) X(inflate) X(inflateEnd) X(inflateSetDictionary) X(inflateReset)            \
+          X(inflateReset2) X(inflateCopy) X(inflateGetHeader) X(inflateSync)                       \
               X(inflateGetDictionary) X(inflateMark) X(inflateCodesUsed) X(compress2)              \
                   X(compressBound) X(uncompress2) X(gzopen) X(gzopen64) X(gzdopen) X(gzbuffer)     \
                       X(gzsetparams) X(gzwrite) X(gzfwrite) X(gzread) X(gzfread) X(gzprintf)       \
