@@ -160,17 +160,27 @@ void VolumeEngine::post(Event e) {
   if (wake) q_cv_.notify_one();
 }
 
+VolumeEngine::Op* VolumeEngine::new_op(OpKind kind, uint64_t offset, uint64_t length, bool fua,
+                                       VolumeCallback done) {
+  auto* op = new Op;
+  op->kind = kind;
+  op->lbn = offset / kVolumeBlockSize;
+  op->blocks = length / kVolumeBlockSize;
+  op->fua = fua;
+  op->done = std::move(done);
+  // Reads and writes hold a unit per block (their buffers are in flight); the others one.
+  const bool per_block = kind == OpKind::kRead || kind == OpKind::kWrite;
+  op->units =
+      per_block ? std::min<size_t>(op->blocks, std::max<size_t>(1, options_.max_in_flight)) : 1;
+  admit(op->units);
+  return op;
+}
+
 void VolumeEngine::read(uint64_t offset, MutableByteSpan out, VolumeCallback done) {
   if (!check_range(offset, out.size(), done)) return;
   if (out.empty()) return done(StoreStatus::Ok());
-  auto* op = new Op;
-  op->kind = OpKind::kRead;
-  op->lbn = offset / kVolumeBlockSize;
-  op->blocks = out.size() / kVolumeBlockSize;
+  Op* op = new_op(OpKind::kRead, offset, out.size(), false, std::move(done));
   op->out = out;
-  op->done = std::move(done);
-  op->units = std::min<size_t>(op->blocks, std::max<size_t>(1, options_.max_in_flight));
-  admit(op->units);
   enqueue_op(op);
 }
 
@@ -178,14 +188,7 @@ void VolumeEngine::write(uint64_t offset, ByteSpan data, bool fua, VolumeCallbac
   if (!check_range(offset, data.size(), done)) return;
   if (read_only_) return done(StoreStatus::ReadOnly("volume is read-only"));
   if (data.empty()) return done(StoreStatus::Ok());
-  auto* op = new Op;
-  op->kind = OpKind::kWrite;
-  op->lbn = offset / kVolumeBlockSize;
-  op->blocks = data.size() / kVolumeBlockSize;
-  op->fua = fua;
-  op->done = std::move(done);
-  op->units = std::min<size_t>(op->blocks, std::max<size_t>(1, options_.max_in_flight));
-  admit(op->units);
+  Op* op = new_op(OpKind::kWrite, offset, data.size(), fua, std::move(done));
   // Copy, zero detection and hashing happen here, on the caller's thread, so that several
   // connections hash in parallel while the engine thread does only metadata.
   op->work.reserve(op->blocks);
@@ -203,43 +206,24 @@ void VolumeEngine::write(uint64_t offset, ByteSpan data, bool fua, VolumeCallbac
   enqueue_op(op);
 }
 
-void VolumeEngine::trim(uint64_t offset, uint64_t length, bool fua, VolumeCallback done) {
+void VolumeEngine::unmap(OpKind kind, uint64_t offset, uint64_t length, bool fua,
+                         VolumeCallback done) {
   if (!check_range(offset, length, done)) return;
   if (read_only_) return done(StoreStatus::ReadOnly("volume is read-only"));
   if (length == 0) return done(StoreStatus::Ok());
-  auto* op = new Op;
-  op->kind = OpKind::kTrim;
-  op->lbn = offset / kVolumeBlockSize;
-  op->blocks = length / kVolumeBlockSize;
-  op->fua = fua;
-  op->done = std::move(done);
-  op->units = 1;
-  admit(op->units);
-  enqueue_op(op);
+  enqueue_op(new_op(kind, offset, length, fua, std::move(done)));
+}
+
+void VolumeEngine::trim(uint64_t offset, uint64_t length, bool fua, VolumeCallback done) {
+  unmap(OpKind::kTrim, offset, length, fua, std::move(done));
 }
 
 void VolumeEngine::write_zeroes(uint64_t offset, uint64_t length, bool fua, VolumeCallback done) {
-  if (!check_range(offset, length, done)) return;
-  if (read_only_) return done(StoreStatus::ReadOnly("volume is read-only"));
-  if (length == 0) return done(StoreStatus::Ok());
-  auto* op = new Op;
-  op->kind = OpKind::kZeroes;
-  op->lbn = offset / kVolumeBlockSize;
-  op->blocks = length / kVolumeBlockSize;
-  op->fua = fua;
-  op->done = std::move(done);
-  op->units = 1;
-  admit(op->units);
-  enqueue_op(op);
+  unmap(OpKind::kZeroes, offset, length, fua, std::move(done));
 }
 
 void VolumeEngine::flush(VolumeCallback done) {
-  auto* op = new Op;
-  op->kind = OpKind::kFlush;
-  op->done = std::move(done);
-  op->units = 1;
-  admit(op->units);
-  enqueue_op(op);
+  enqueue_op(new_op(OpKind::kFlush, 0, 0, false, std::move(done)));
 }
 
 StoreResult<std::vector<VolumeExtent>> VolumeEngine::extents(uint64_t offset, uint64_t length) {

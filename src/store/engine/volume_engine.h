@@ -132,6 +132,10 @@ class VolumeEngine final : public Volume {
   // --- caller side ---
   // Range check; on failure completes `done` inline and returns false.
   bool check_range(uint64_t offset, uint64_t length, const VolumeCallback& done) const;
+  // A new request, its admission units taken (blocking while too much is in flight).
+  Op* new_op(OpKind kind, uint64_t offset, uint64_t length, bool fua, VolumeCallback done);
+  // trim() and write_zeroes(): the same checks, a different map target.
+  void unmap(OpKind kind, uint64_t offset, uint64_t length, bool fua, VolumeCallback done);
   void admit(size_t units);
   void release_units(size_t units);
   void enqueue_op(Op* op);
