@@ -19,7 +19,8 @@
 //     anything else.
 //   - Writes: all-zero blocks take no space; a block whose contents match one already stored
 //     (by hash, then byte comparison) shares it; otherwise it is compressed asynchronously on
-//     the core's devices and packed with others, or stored whole when it does not compress.
+//     the core's devices and packed with others, or stored whole when it does not compress
+//     or when its bin is written out holding it alone (a lone fragment saves nothing).
 //     trim() unmaps (reads then return zeros), write_zeroes() maps to zero; both free space.
 //   - A full volume completes writes with kNoSpace and changes nothing they cover; a failed
 //     backing I/O completes with kIoError and leaves the volume consistent (after a failed
@@ -85,7 +86,7 @@ struct VolumeStats {
   uint64_t zero_blocks_written = 0;  // writes of all-zero blocks (no space used)
   uint64_t compressed_fragments_written = 0;
   uint64_t compressed_blocks_written = 0;
-  uint64_t incompressible_blocks = 0;  // stored whole
+  uint64_t incompressible_blocks = 0;  // stored whole: incompressible, or alone in its bin
   uint64_t packer_fragments_waiting = 0;
   uint64_t packer_bins_in_use = 0;
   uint64_t reference_limit_copies = 0;  // new copies made because a block hit the limit

@@ -335,7 +335,13 @@ void VolumeEngine::write_packed_slots(PackedBlock& pb) {
   --sealed_unwritten_;
   const uint64_t pbn = reserve_.back();
   reserve_.pop_back();
-  StoreStatus s = write_block(dev_, pbn, pb.block);
+  // A block holding one fragment takes the same space as the block it came from, so, as VDO
+  // does with a fragment it could not pack, the original is written whole in its place:
+  // reads of it then need no decompression. The BlockWork (the cookie) still holds it.
+  const bool lone = pb.cookies.size() == 1;
+  const ByteSpan payload =
+      lone ? ByteSpan(reinterpret_cast<BlockWork*>(pb.cookies[0])->data) : ByteSpan(pb.block);
+  StoreStatus s = write_block(dev_, pbn, payload);
   if (!s.ok()) {
     meta_->release(pbn);
     ++counters_.write_errors;
@@ -350,11 +356,16 @@ void VolumeEngine::write_packed_slots(PackedBlock& pb) {
     }
     return;
   }
-  ++counters_.compressed_blocks_written;
-  counters_.compressed_fragments_written += pb.cookies.size();
+  if (lone) {
+    ++counters_.incompressible_blocks;  // stored whole, as the counter says
+  } else {
+    ++counters_.compressed_blocks_written;
+    counters_.compressed_fragments_written += pb.cookies.size();
+  }
   for (size_t slot = 0; slot < pb.cookies.size(); ++slot) {
     auto* b = reinterpret_cast<BlockWork*>(pb.cookies[slot]);
-    const MapEntry e = MapEntry::fragment(pbn, static_cast<uint8_t>(slot));
+    const MapEntry e =
+        lone ? MapEntry::whole(pbn) : MapEntry::fragment(pbn, static_cast<uint8_t>(slot));
     StoreResult<bool> m = map_block(b, e);
     if (!m.ok()) {
       ++packed_failures_;
