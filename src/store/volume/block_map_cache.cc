@@ -72,6 +72,13 @@ StoreResult<MapEntry> BlockMapCache::lookup(uint64_t lbn) {
   return {StoreStatus::Ok(), *e};
 }
 
+std::optional<MapEntry> BlockMapCache::peek(uint64_t lbn) const {
+  if (lbn >= sb_.geometry.logical_blocks) return std::nullopt;
+  auto it = pages_.find(lbn / kMapEntriesPerPage);
+  if (it == pages_.end()) return std::nullopt;
+  return decode_map_entry(it->second->s.data[lbn % kMapEntriesPerPage]);
+}
+
 StoreStatus BlockMapCache::update(uint64_t lbn, const MapEntry& entry, uint64_t point) {
   if (read_only_) return StoreStatus::ReadOnly("block map cache: an earlier write failed");
   if (lbn >= sb_.geometry.logical_blocks) {

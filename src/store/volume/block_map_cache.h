@@ -18,13 +18,18 @@
 //   - oldest_unwritten_point() tells the owner how far the journal head may advance (W3).
 //   - After a failed write or flush the cache is read-only (kReadOnly): which copy holds
 //     what is no longer known, and only reopening (replay) can tell.
+//   - peek() answers from a cached page only: no I/O, no change to the cache, its LRU order
+//     or its stats.
 //
-// Thread-safety: not thread-safe; one owner (the engine's metadata thread) makes every call.
+// Thread-safety: not thread-safe; one owner (the engine's metadata thread) makes every call,
+// except that peek() (const) may run on several threads at once while no other call runs
+// (the owner serialises them, e.g. with a reader/writer lock).
 #pragma once
 
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "store/backing/backing_store.h"
@@ -50,6 +55,9 @@ class BlockMapCache {
   BlockMapCache(BackingStore& dev, const Superblock& sb, size_t capacity_pages);
 
   StoreResult<MapEntry> lookup(uint64_t lbn);
+  // The entry of `lbn` if its page is cached and the entry decodes; nothing otherwise
+  // (lookup() then reads the page or reports the error).
+  std::optional<MapEntry> peek(uint64_t lbn) const;
   // REQUIRES: points arrive in journal order.
   StoreStatus update(uint64_t lbn, const MapEntry& entry, uint64_t point);
 

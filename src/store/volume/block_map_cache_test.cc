@@ -76,6 +76,32 @@ TEST_F(BlockMapCacheTest, MemoryStaysWithinCapacityAndEvictedPagesReadBack) {
   for (uint64_t lbn = 0; lbn < kLogical; lbn += 7) ASSERT_EQ(on_disk(lbn), model[lbn]) << lbn;
 }
 
+// peek() serves the engine's lock-free-of-I/O read path: cached pages only, nothing changed.
+TEST_F(BlockMapCacheTest, PeekAnswersFromCachedPagesOnlyAndChangesNothing) {
+  BlockMapCache cache(dev_, sb_, 2);
+  const uint64_t p = journal_point(first_, 0);
+  EXPECT_FALSE(cache.peek(5).has_value());  // page 0 not cached
+  EXPECT_EQ(cache.pages_cached(), 0u);
+  const MapEntry e = MapEntry::whole(sb_.geometry.data_start + 3);
+  ASSERT_TRUE(cache.update(5, e, p).ok());
+  EXPECT_EQ(cache.peek(5), e);
+  EXPECT_EQ(cache.peek(6), MapEntry::unmapped());
+  EXPECT_FALSE(cache.peek(kMapEntriesPerPage).has_value());
+  EXPECT_FALSE(cache.peek(kLogical).has_value());  // beyond the volume
+  const BlockMapCacheStats before = cache.stats();
+  ASSERT_TRUE(cache.lookup(kMapEntriesPerPage).ok());
+  // peek() leaves the LRU order alone: page 0, touched only by peeks since page 1 was
+  // loaded, is the one evicted for a third page once both are clean.
+  cache.set_committed_end(p + 1);
+  ASSERT_TRUE(cache.write_back_committed().ok());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(cache.peek(5), e);
+  ASSERT_TRUE(cache.lookup(2 * kMapEntriesPerPage + 1).ok());
+  EXPECT_FALSE(cache.peek(5).has_value());
+  EXPECT_TRUE(cache.peek(kMapEntriesPerPage).has_value());
+  EXPECT_EQ(cache.stats().hits, before.hits);
+  EXPECT_EQ(on_disk(5), e);
+}
+
 TEST_F(BlockMapCacheTest, UncommittedPagesAreNeitherWrittenNorEvicted) {
   BlockMapCache cache(dev_, sb_, 2);
   const uint64_t p = journal_point(first_, 0);

@@ -17,11 +17,13 @@
 //   - After a failed journal or metadata write every mutating call returns kReadOnly, as §9
 //     requires; reopening replays.
 //
-// Thread-safety: not thread-safe; one owner (the engine's metadata thread).
+// Thread-safety: not thread-safe; one owner (the engine's metadata thread), except that
+// peek() may run on several threads at once while no other call runs.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "store/backing/backing_store.h"
 #include "store/format/superblock.h"
@@ -46,6 +48,8 @@ class VolumeMetadata {
                                                            const VolumeMetadataOptions& options);
 
   StoreResult<MapEntry> lookup(uint64_t lbn);
+  // The map entry of `lbn` from the cache alone (BlockMapCache::peek): no I/O, no change.
+  std::optional<MapEntry> peek(uint64_t lbn) const { return map_.peek(lbn); }
   // kInvalidArgument (nothing journaled) if `entry` names a block outside the data region or
   // one that is at the reference limit.
   StoreResult<uint64_t> remap(uint64_t lbn, const MapEntry& entry);
