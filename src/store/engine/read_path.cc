@@ -1,8 +1,11 @@
 // The engine's read path: in-flight data first (read-your-write), then the block map; whole
-// blocks are read straight into the caller's buffer, fragments are expanded asynchronously on
-// the Accel's devices (one batch per turn of the engine loop), and the request completes when
-// its last fragment does.
+// blocks are read straight into the caller's buffer, fragments are expanded on the Accel's
+// devices, and the request completes when its last fragment does. A read whose map pages are
+// cached is served on the caller's thread (read_here); the others go through the engine's
+// queue (start_read), whose turn caches the pages.
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 
@@ -13,11 +16,40 @@
 
 namespace accz::store {
 
-void VolumeEngine::start_read(Op* op) {
-  op->pending = 1;                              // the engine's hold, dropped at the end
-  std::shared_ptr<std::vector<uint8_t>> block;  // the last compressed block read
-  uint64_t block_pbn = 0;
-  for (uint64_t i = 0; i < op->blocks; ++i) {
+namespace {
+
+// Fragments a read on the caller's thread expands there, one Accel::run() each, before it
+// returns; more go to the devices as one batch, expanded in parallel while the caller goes on.
+constexpr size_t kInlineFragments = 8;
+
+// `out.size() / kBlockSize` blocks from `pbn` on, in one backing-store read.
+StoreStatus read_blocks(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
+  const uint64_t blocks = out.size() / kBlockSize;
+  const uint64_t end = backing_blocks(dev);
+  if (pbn > end || blocks > end - pbn) {
+    return StoreStatus::InvalidArgument("blocks " + std::to_string(pbn) + " +" +
+                                        std::to_string(blocks) +
+                                        " are past the end of the backing store");
+  }
+  return dev.read(pbn * kBlockSize, out);
+}
+
+}  // namespace
+
+thread_local const VolumeEngine* VolumeEngine::in_engine_turn = nullptr;
+
+bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
+  // Whole blocks of consecutive LBNs at consecutive PBNs are read with one call.
+  uint64_t run_pbn = 0, run_first = 0, run_length = 0;
+  auto read_run = [&] {
+    if (run_length == 0) return;
+    StoreStatus s =
+        read_blocks(dev_, run_pbn,
+                    op->out.subspan(run_first * kVolumeBlockSize, run_length * kVolumeBlockSize));
+    run_length = 0;
+    if (!s.ok()) fail_op(op, StoreStatus::IoError("reading data block: " + s.message()));
+  };
+  for (uint64_t i = 0; i < op->blocks && op->error.load() == 0; ++i) {
     const uint64_t lbn = op->lbn + i;
     const MutableByteSpan out = op->out.subspan(i * kVolumeBlockSize, kVolumeBlockSize);
     auto rec = inflight_.find(lbn);
@@ -27,58 +59,136 @@ void VolumeEngine::start_read(Op* op) {
       std::memcpy(out.data(), b->data.data(), kVolumeBlockSize);
       continue;
     }
-    StoreResult<MapEntry> e = meta_->lookup(lbn);
-    if (!e.ok()) {
-      fail_op(op, e.status);
-      break;
+    MapEntry e;
+    if (peek_only) {
+      const std::optional<MapEntry> cached = meta_->peek(lbn);
+      if (!cached) return false;
+      ++plan.map_hits;
+      e = *cached;
+    } else {
+      StoreResult<MapEntry> looked = meta_->lookup(lbn);
+      if (!looked.ok()) {
+        fail_op(op, looked.status);
+        break;
+      }
+      e = looked.value;
     }
-    switch (e.value.kind) {
+    switch (e.kind) {
       case MapEntry::Kind::kUnmapped:
       case MapEntry::Kind::kZero:
         std::memset(out.data(), 0, out.size());
         break;
-      case MapEntry::Kind::kWhole: {
-        StoreStatus s = read_block(dev_, e.value.pbn, out);
-        if (!s.ok()) fail_op(op, StoreStatus::IoError("reading data block: " + s.message()));
+      case MapEntry::Kind::kWhole:
+        if (run_length > 0 && run_first + run_length == i && run_pbn + run_length == e.pbn) {
+          ++run_length;
+          break;
+        }
+        read_run();
+        run_pbn = e.pbn;
+        run_first = i;
+        run_length = 1;
         break;
-      }
-      case MapEntry::Kind::kFragment: {
-        if (!block || block_pbn != e.value.pbn) {
-          block = std::make_shared<std::vector<uint8_t>>(kBlockSize);
-          block_pbn = e.value.pbn;
-          StoreStatus s = read_block(dev_, block_pbn, *block);
+      case MapEntry::Kind::kFragment:
+        if (plan.block_pbns.empty() || plan.block_pbns.back() != e.pbn) {
+          auto block = std::make_shared<std::vector<uint8_t>>(kBlockSize);
+          StoreStatus s = read_block(dev_, e.pbn, *block);
           if (!s.ok()) {
-            block.reset();
             fail_op(op, StoreStatus::IoError("reading compressed block: " + s.message()));
             break;
           }
+          plan.blocks.push_back(std::move(block));
+          plan.block_pbns.push_back(e.pbn);
         }
-        StoreResult<CompressedBlockView> view = parse_compressed_block(*block, algorithm_code_);
-        const auto framing = fragment_framing(sb_.algorithm);
-        if (!view.ok() || e.value.slot >= view.value.fragment_count || !framing ||
-            accel_ == nullptr) {
-          fail_op(op, StoreStatus::Corruption("LBN " + std::to_string(lbn) +
-                                              " maps a fragment its block does not hold"));
-          break;
-        }
-        auto* f = new ReadFragment;
-        f->engine = this;
-        f->op = op;
-        f->block = block;
-        f->req.op = Operation::kDecompress;
-        f->req.framing = *framing;
-        f->src[0] = view.value.fragments[e.value.slot];
-        f->dst[0] = out;
-        f->req.src = f->src;
-        f->req.dst = f->dst;
-        op->pending.fetch_add(1);
-        submit_decompression(f);
+        plan.fragments.push_back({plan.blocks.size() - 1, e.slot, lbn, out});
         break;
-      }
     }
-    if (op->error.load() != 0) break;
+  }
+  if (op->error.load() == 0) read_run();
+  return true;
+}
+
+std::vector<VolumeEngine::ReadFragment*> VolumeEngine::fragments_of(Op* op, const ReadPlan& plan) {
+  std::vector<ReadFragment*> out;
+  if (plan.fragments.empty()) return out;
+  const auto framing = fragment_framing(sb_.algorithm);
+  StoreResult<CompressedBlockView> view;
+  size_t parsed = SIZE_MAX;
+  out.reserve(plan.fragments.size());
+  for (const ReadPlan::Fragment& pf : plan.fragments) {
+    if (pf.block != parsed) {
+      view = parse_compressed_block(*plan.blocks[pf.block], algorithm_code_);
+      parsed = pf.block;
+    }
+    if (!view.ok() || pf.slot >= view.value.fragment_count || !framing || accel_ == nullptr) {
+      fail_op(op, StoreStatus::Corruption("LBN " + std::to_string(pf.lbn) +
+                                          " maps a fragment its block does not hold"));
+      for (ReadFragment* f : out) delete f;
+      out.clear();
+      break;
+    }
+    auto* f = new ReadFragment;
+    f->engine = this;
+    f->op = op;
+    f->block = plan.blocks[pf.block];
+    f->req.op = Operation::kDecompress;
+    f->req.framing = *framing;
+    f->src[0] = view.value.fragments[pf.slot];
+    f->dst[0] = pf.dst;
+    f->req.src = f->src;
+    f->req.dst = f->dst;
+    f->req.user = f;
+    out.push_back(f);
+  }
+  return out;
+}
+
+void VolumeEngine::start_read(Op* op) {
+  op->pending = 1;  // the engine's hold, dropped at the end
+  ReadPlan plan;
+  gather_read(op, false, plan);
+  if (op->error.load() == 0) {
+    for (ReadFragment* f : fragments_of(op, plan)) {
+      op->pending.fetch_add(1);
+      submit_decompression(f);
+    }
   }
   part_done(op);
+}
+
+bool VolumeEngine::read_here(Op* op) {
+  // The engine's own thread (a `done` that reads, against volume.h) must not wait for the
+  // gate it holds.
+  if (engine_waiting_.load(std::memory_order_relaxed) || in_engine_turn == this) return false;
+  ReadPlan plan;
+  {
+    // Waits at most for the engine's current turn: a queued read would wait for it too.
+    std::shared_lock gate(gate_);
+    if (gate_closed_) return false;
+    if (!gather_read(op, true, plan)) return false;
+  }
+  map_peek_hits_.fetch_add(plan.map_hits, std::memory_order_relaxed);
+  // The data is in the caller's buffer or in the plan's own blocks: nothing below needs the
+  // gate, and expanding fragments outside it keeps engine turns from waiting on it.
+  op->pending = 1;
+  std::vector<ReadFragment*> fragments;
+  if (op->error.load() == 0) fragments = fragments_of(op, plan);
+  op->pending.fetch_add(fragments.size());
+  if (fragments.size() <= kInlineFragments) {
+    for (ReadFragment* f : fragments) {
+      accel_->run(f->req);  // fills f->req.result
+      decompressed(f);
+    }
+  } else {
+    std::vector<Request*> reqs;
+    reqs.reserve(fragments.size());
+    for (ReadFragment* f : fragments) {
+      f->req.on_complete = &VolumeEngine::on_decompressed;
+      reqs.push_back(&f->req);
+    }
+    send_decompressions(std::move(reqs));
+  }
+  part_done(op);
+  return true;
 }
 
 void VolumeEngine::submit_decompression(ReadFragment* f) {
@@ -90,8 +200,13 @@ void VolumeEngine::submit_decompression(ReadFragment* f) {
 void VolumeEngine::submit_decompressions() {
   // As for compression: one batch per turn of the engine loop wakes each device worker once
   // for all the fragments the turn's reads need, instead of once per fragment.
+  if (to_decompress_.empty()) return;
   std::vector<Request*> reqs = std::move(to_decompress_);
   to_decompress_.clear();
+  send_decompressions(std::move(reqs));
+}
+
+void VolumeEngine::send_decompressions(std::vector<Request*> reqs) {
   size_t i = 0;
   while (i < reqs.size()) {
     i += accel_->submit_batch(std::span<Request* const>(reqs).subspan(i));

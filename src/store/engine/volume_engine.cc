@@ -181,7 +181,7 @@ void VolumeEngine::read(uint64_t offset, MutableByteSpan out, VolumeCallback don
   if (out.empty()) return done(StoreStatus::Ok());
   Op* op = new_op(OpKind::kRead, offset, out.size(), false, std::move(done));
   op->out = out;
-  enqueue_op(op);
+  if (!read_here(op)) enqueue_op(op);
 }
 
 void VolumeEngine::write(uint64_t offset, ByteSpan data, bool fua, VolumeCallback done) {
@@ -293,6 +293,14 @@ void VolumeEngine::run() {
       }
       batch.swap(queue_);
     }
+    std::unique_lock gate(gate_, std::try_to_lock);
+    if (!gate.owns_lock()) {
+      // glibc's rwlock prefers readers: new ones stay off the gate while the engine waits.
+      engine_waiting_.store(true, std::memory_order_relaxed);
+      gate.lock();
+      engine_waiting_.store(false, std::memory_order_relaxed);
+    }
+    in_engine_turn = this;
     for (const Event& e : batch) handle(e);
     batch.clear();
     submit_compressions();
@@ -301,8 +309,10 @@ void VolumeEngine::run() {
     publish_stats();
     if (closing_ && compressing_ == 0) {
       do_close();
+      in_engine_turn = nullptr;
       return;
     }
+    in_engine_turn = nullptr;
   }
 }
 
@@ -378,6 +388,7 @@ void VolumeEngine::do_close() {
   }
   StoreStatus m = meta_->close(generation);
   close_status_ = m.ok() ? s : m;
+  gate_closed_ = true;
   publish_stats();
 }
 
@@ -499,6 +510,7 @@ VolumeStats VolumeEngine::stats() const {
   s.reads = reads_.load(std::memory_order_relaxed);
   s.bytes_read = bytes_read_.load(std::memory_order_relaxed);
   s.read_errors = read_errors_.load(std::memory_order_relaxed);
+  s.map_cache_hits += map_peek_hits_.load(std::memory_order_relaxed);
   s.read_only = read_only_;
   {
     std::lock_guard lk(adm_mu_);

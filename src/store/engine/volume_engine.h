@@ -19,7 +19,25 @@
 //
 // Thread-safety: as Volume. Internally: the queue, the admission counter and the stats
 // snapshot each have their own mutex; everything else belongs to the engine thread, except
-// read completions, which touch only their own request and atomics.
+// read completions, which touch only their own request and atomics, and reads served on the
+// caller's thread:
+//   - The engine thread holds gate_ exclusively for each turn of its loop (from handling a
+//     batch of events to publishing stats or closing), so every change to the in-flight
+//     records, the metadata (map cache, reference counts), the packer and the data blocks
+//     happens under it.
+//   - read() takes gate_ shared (waiting at most for the engine's current turn, which a
+//     queued read would wait for too; it does not try while the engine is waiting for the
+//     gate, so a stream of readers cannot starve the engine, nor on the engine's own thread)
+//     and does what the engine's start_read does, read-only: the newest
+//     in-flight copy of each block, else its map entry from a cached page (peek: no I/O, no
+//     change to the cache), then the data blocks, read into the caller's buffer (whole) or
+//     its own (compressed). It drops the gate before expanding fragments. A page not cached,
+//     or an engine waiting for the gate, sends the request to the engine as before.
+//   - Holding the shared gate from the lookup through the read of the data block is what
+//     makes this safe: a block is freed and handed out again (allocate, release, remap) only
+//     under the exclusive gate, so the block an entry names cannot be rewritten with other
+//     contents between the lookup and the read; and a BlockWork is deleted only under it, so
+//     an in-flight copy stays readable while it is copied.
 #pragma once
 
 #include <atomic>
@@ -29,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -102,6 +121,21 @@ class VolumeEngine final : public Volume {
     std::string error_message;
   };
 
+  // What a read found in flight and in the map: zeros, in-flight copies and whole blocks are
+  // already in the caller's buffer; fragments wait in the compressed blocks read for them.
+  struct ReadPlan {
+    struct Fragment {
+      size_t block = 0;  // index in blocks
+      uint8_t slot = 0;
+      uint64_t lbn = 0;
+      MutableByteSpan dst;
+    };
+    std::vector<std::shared_ptr<std::vector<uint8_t>>> blocks;
+    std::vector<uint64_t> block_pbns;
+    std::vector<Fragment> fragments;
+    uint64_t map_hits = 0;  // entries found by peek
+  };
+
   // A fragment being expanded for a read.
   struct ReadFragment {
     VolumeEngine* engine = nullptr;
@@ -136,6 +170,9 @@ class VolumeEngine final : public Volume {
   Op* new_op(OpKind kind, uint64_t offset, uint64_t length, bool fua, VolumeCallback done);
   // trim() and write_zeroes(): the same checks, a different map target.
   void unmap(OpKind kind, uint64_t offset, uint64_t length, bool fua, VolumeCallback done);
+  // Serves a read on the calling thread (see Thread-safety above); false when it must go to
+  // the engine, with nothing completed.
+  bool read_here(Op* op);
   void admit(size_t units);
   void release_units(size_t units);
   void enqueue_op(Op* op);
@@ -148,6 +185,14 @@ class VolumeEngine final : public Volume {
   void publish_stats();
   void start_write(Op* op);
   void start_read(Op* op);
+  // Fills `plan` for `op`: in-flight copies, zeros and whole blocks straight into op->out,
+  // compressed blocks read once each. `peek_only` (caller's thread, gate_ held shared): the
+  // map is read through its cache alone, and a page not cached returns false at once. A
+  // failure fails `op` and ends the plan (true).
+  bool gather_read(Op* op, bool peek_only, ReadPlan& plan);
+  // The plan's fragments, ready to expand; a fragment its block does not hold fails `op`
+  // (nothing returned then).
+  std::vector<ReadFragment*> fragments_of(Op* op, const ReadPlan& plan);
   void start_unmap(Op* op);
   void start_flush(Op* op);
   void start_extents(Op* op);
@@ -204,6 +249,8 @@ class VolumeEngine final : public Volume {
   // Queues the fragment; submit_decompressions() (engine thread) sends the queue.
   void submit_decompression(ReadFragment* f);
   void submit_decompressions();
+  // Sends fragments to the Accel as one batch from any thread; what it refuses runs here.
+  void send_decompressions(std::vector<Request*> reqs);
   static void on_decompressed(Request* req);
   void decompressed(ReadFragment* f);
 
@@ -258,6 +305,14 @@ class VolumeEngine final : public Volume {
   mutable std::mutex stats_mu_;
   VolumeStats snapshot_;
   std::atomic<uint64_t> reads_{0}, bytes_read_{0}, read_errors_{0};
+  std::atomic<uint64_t> map_peek_hits_{0};  // map cache hits of reads on callers' threads
+
+  // Reads on callers' threads against the engine's turns (Thread-safety above).
+  std::shared_mutex gate_;
+  std::atomic<bool> engine_waiting_{false};
+  bool gate_closed_ = false;  // under gate_: the metadata is closed, reads go to the queue
+  // The engine whose turn this thread is running, if any.
+  static thread_local const VolumeEngine* in_engine_turn;
   std::atomic<bool> read_only_{false};
 
   std::mutex close_mu_;  // serialises close()
