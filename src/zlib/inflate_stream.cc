@@ -331,7 +331,14 @@ int run_body(InflateStream* is, bool& progress_possible) {
   }
   // Output full: input ISA-L read ahead goes back, so that a caller that stops here (or ends
   // the stream) sees next_in where zlib would have it, give or take the bits of one symbol.
-  if (s->avail_out == 0 && st.block_state != ISAL_BLOCK_HDR) give_back(is, consumed, false);
+  // Only when this pass produced output: a pass with no room that made nothing keeps what it
+  // read, as zlib (which pulls the bits of the next code even when it has no room to write
+  // it) does. Giving that back too left the call with no progress at all -- Z_BUF_ERROR with
+  // input available -- when the bytes were a final end-of-block code cut short by the end of
+  // the input: git's index-pack, which calls again with the same input and stops at anything
+  // but Z_OK, failed with "inflate returned -5" (README.md, "The git clone failure").
+  if (s->avail_out == 0 && made != 0 && st.block_state != ISAL_BLOCK_HDR)
+    give_back(is, consumed, false);
   if (made == 0) record(is, in_start, static_cast<size_t>(s->next_in - in_start));
   return Z_OK;
 }

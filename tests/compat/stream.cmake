@@ -16,3 +16,17 @@ foreach(name deflate inflate)
   gtest_discover_tests(dropin_stream_${name}_test DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS threaded ENVIRONMENT ACCZ_ZLIB_ENGINES=all)
 endforeach()
+
+# git index-pack's way of inflating, replayed on the drop-in and on stock zlib (the git clone
+# failure of src/zlib/README.md): every cut near every stream's end, random pipes over packs of
+# every kind of stream, real packs git writes, four threads.
+add_executable(dropin_index_pack_test dropin_index_pack_test.cc)
+set_target_properties(dropin_index_pack_test PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+target_link_libraries(dropin_index_pack_test PRIVATE accz_zlib accz_warnings GTest::gtest
+                      GTest::gtest_main Threads::Threads PkgConfig::LIBDEFLATE ${CMAKE_DL_LIBS})
+target_compile_definitions(dropin_index_pack_test PRIVATE
+  ACCZ_REAL_ZLIB_PATH="${ACCZ_REAL_ZLIB_PATH}"
+  ACCZ_ZLIB_DROPIN_DIR="${ACCZ_ZLIB_DROPIN_DIR}")
+gtest_discover_tests(dropin_index_pack_test DISCOVERY_TIMEOUT 60
+  PROPERTIES LABELS threaded TIMEOUT 600 ENVIRONMENT ACCZ_ZLIB_ENGINES=all)
