@@ -1006,7 +1006,9 @@ TEST(EngineReads, CachedReadsCompleteOnTheCallersThread) {
     r = read_noting_thread(v, first, part);
     ASSERT_TRUE(r.status.ok()) << r.status.to_string();
     EXPECT_EQ(part, want) << first << " +" << count;
-    if (count <= 8) EXPECT_TRUE(r.inline_done) << first << " +" << count;
+    if (count <= 8) {
+      EXPECT_TRUE(r.inline_done) << first << " +" << count;
+    }
   }
   const VolumeStats s = v.stats();
   EXPECT_EQ(s.reads, 10u);
@@ -1043,7 +1045,9 @@ TEST(EngineReads, PagesNotCachedGoToTheEngineAndAreCachedForTheNext) {
     ASSERT_TRUE(again.status.ok());
     EXPECT_EQ(got, random_block(page)) << page;
     EXPECT_TRUE(again.inline_done) << page;
-    if (!first.inline_done) EXPECT_GT(v.stats().map_cache_misses, misses) << page;
+    if (!first.inline_done) {
+      EXPECT_GT(v.stats().map_cache_misses, misses) << page;
+    }
   }
   // Two pages cached, sixteen read: most of the first reads missed.
   EXPECT_GE(v.stats().map_cache_misses, 14u);
