@@ -108,7 +108,8 @@ int run_vol(int argc, char** argv) {
   s->add_option("--control", serve.control, "Control socket path (default: SOCKET.ctl)");
   s->add_option("--name", serve.export_name, "Export name (default: \"\", the default export)");
   s->add_flag("--read-only", serve.read_only, "Serve reads only");
-  s->add_option("--cache-mb", serve.cache_mb, "Block-map cache in MiB (default 1)")
+  s->add_option("--cache-mb", serve.cache_mb,
+                "Block-map cache in MiB (default 64: the map of 32 GiB)")
       ->check(CLI::Range(1, 1 << 20));
   s->add_option("--index-mb", serve.index_mb, "Dedup index memory in MiB (default 64)")
       ->check(CLI::Range(1, 1 << 20));

@@ -57,8 +57,13 @@ json server_stats_json(const nbd::ServerStats& s) {
 
 store::VolumeOptions volume_options(const VolServeOptions& o, Accel* accel) {
   store::VolumeOptions v;
-  // A map page is 4 KiB: N MiB of cache is 256 N pages.
-  if (o.cache_mb) v.map_cache_pages = static_cast<size_t>(o.cache_mb) * 256;
+  // A map page is 4 KiB and maps 507 blocks: N MiB of cache is 256 N pages, the map of about
+  // N/2 GiB. The library's 1 MiB default makes a server miss on every read beyond 0.5 GiB;
+  // VDO's block-map cache defaults to 128 MiB. 64 MiB is a bound, not an allocation: pages
+  // are cached as they are used.
+  constexpr uint64_t kDefaultCacheMb = 64;
+  const uint64_t cache_mb = o.cache_mb != 0 ? o.cache_mb : kDefaultCacheMb;
+  v.map_cache_pages = static_cast<size_t>(cache_mb) * 256;
   if (o.index_mb) v.dedup_index_bytes = static_cast<size_t>(o.index_mb) << 20;
   v.read_only = o.read_only;
   // One 1 MiB NBD write is 256 blocks: the library default (256) would admit one such write
