@@ -3,9 +3,10 @@
 //   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32),
 //                      "libdeflate" (compress*, uncompress*), "deflate" (deflate() streams
 //                      on libdeflate, whole-buffer), "inflate" (inflate() streams on ISA-L);
-//                      unset: "isal,libdeflate" (the stream engines are opt-in for now);
-//                      "all": every engine; "none": every call goes to the real zlib, as
-//                      in a plain pass-through.
+//                      unset or "all": every engine; "isal,libdeflate": the checksums and
+//                      compress*/uncompress* only, every deflate()/inflate() stream zlib's
+//                      (the way back if a program misbehaves with the stream engines);
+//                      "none": every call goes to the real zlib, as in a plain pass-through.
 //   ACCZ_ZLIB_STREAM_CAP  the most input a deflate stream buffers for its engine before it
 //                      moves to zlib: bytes, or with a K, M or G suffix (default 32M). Larger
 //                      streams keep zlib's memory bound instead of growing with their input.
@@ -23,10 +24,10 @@
 //   ACCZ_ZLIB_LOG      0: silent; 1 (default): configuration errors; 2: also the settings in
 //                      effect and the first fallback to zlib of each kind, as they happen.
 //
-// The defaults (the checksum and one-shot engines, no statistics, log level 1) are the right ones
-// for users: the engines are only used where they keep zlib's contract, see
-// utility_api.cc/checksum_api.cc. Values are read with secure_getenv, so a setuid program ignores
-// them all.
+// The defaults (every engine, no statistics, log level 1) are the right ones for users: the
+// engines are only used where they keep zlib's contract (oneshot.h, deflate_stream.h,
+// inflate_stream.h say where), and everything else is the real zlib's. Values are read with
+// secure_getenv, so a setuid program ignores them all.
 //
 // Thread safety: config() may be called from any thread; the first call parses the
 // environment and every call returns the same immutable object.
@@ -40,10 +41,9 @@ namespace accz::zlib {
 struct Config {
   bool isal = true;        // crc32/adler32 on ISA-L
   bool libdeflate = true;  // compress/uncompress on libdeflate
-  // Streams are opt-in (ACCZ_ZLIB_ENGINES=all, or naming them) until the git clone failure
-  // in src/zlib/README.md ("Open defects") is understood: correctness before speed.
-  bool deflate_stream = false;  // deflate() streams on libdeflate (whole-buffer)
-  bool inflate_stream = false;  // inflate() streams on ISA-L
+  // On by default since the git clone failure (src/zlib/README.md) was found and fixed.
+  bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
+  bool inflate_stream = true;  // inflate() streams on ISA-L
   size_t stream_cap = size_t{32} << 20;
   bool size_check_always = false;  // ACCZ_ZLIB_SIZE_CHECK=always
   bool stats = false;
