@@ -4,7 +4,9 @@
 #
 #   bench/zbench_dropin.sh [BUILD_DIR [REPS]]     (defaults: build, 3)
 #   env: LEVELS (default 1,2,3,4,5,6,7,8,9), MODES (default "oneshot stream"),
-#        CHUNK (stream mode's chunk, default 65536), ACCZ_CORPUS_DIR, ZBENCH_SRC
+#        CHUNK (stream mode's chunk, default 65536), ACCZ_CORPUS_DIR, ZBENCH_SRC;
+#        ACCZ_ZLIB_ENGINES and the drop-in's other settings pass through to it (default: every
+#        engine, streams included; isal,libdeflate measures the drop-in with zlib's streams)
 #
 # zbench is compiled against the system zlib; the drop-in is selected with LD_LIBRARY_PATH (the
 # program's DT_NEEDED libz.so.1 then resolves to BUILD_DIR/lib/dropin), which ldd confirms below.
@@ -45,7 +47,7 @@ echo "# zbench: stock zlib against the accz drop-in"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- corpus: $corpus, $nfiles files, $bytes bytes; best of $reps; stream chunk $chunk"
-echo "- stock: $stock_lib; drop-in: $dropin_lib ($(git -C "$root" log -1 --format=%h -- src/zlib 2>/dev/null || echo '?'))"
+echo "- stock: $stock_lib; drop-in: $dropin_lib ($(git -C "$root" log -1 --format=%h -- src/zlib 2>/dev/null || echo '?')), ACCZ_ZLIB_ENGINES=${ACCZ_ZLIB_ENGINES:-(default: all)}"
 
 for mode in $modes; do
   echo
@@ -55,7 +57,7 @@ for mode in $modes; do
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for level in $(echo "$levels" | tr ',' ' '); do
     "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/stock"
-    ACCZ_ZLIB_ENGINES=${ACCZ_ZLIB_ENGINES:-all} LD_LIBRARY_PATH=$dropin "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/dropin"
+    LD_LIBRARY_PATH=$dropin "$tmp/zbench" -m "$mode" -c "$chunk" -r "$reps" -l "$level" $files > "$tmp/dropin"
     # zbench: level in out ratio comp_MBps decomp_MBps
     paste "$tmp/stock" "$tmp/dropin" | awk -F'\t' -v L="$level" '
       $1 == L {
