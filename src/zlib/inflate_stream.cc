@@ -273,7 +273,12 @@ void give_back(InflateStream* is, uInt consumed_now, bool keep_rest) {
   s->avail_in += back;
 }
 
-// One pass of the body through isal_inflate. Returns Z_OK to go on, anything else to leave.
+// run_body's answer when ISA-L rejected the data before any output: the caller moves the stream
+// to zlib (its input as at the start of the pass) and lets zlib answer the call.
+constexpr int kMoveToZlib = 1000;
+
+// One pass of the body through isal_inflate. Returns Z_OK to go on, kMoveToZlib, or anything
+// else to leave.
 int run_body(InflateStream* is, bool& progress_possible) {
   z_streamp s = is->head.strm;
   inflate_state& st = is->isal;
@@ -286,12 +291,18 @@ int run_body(InflateStream* is, bool& progress_possible) {
   st.avail_out = s->avail_out;
   const int r = isal_inflate(&st);
   const uInt consumed = s->avail_in - st.avail_in;
-  const uInt made = s->avail_out - st.avail_out;
   Bytef* const out_start = s->next_out;
+  const uInt out_before = s->avail_out;
+  // ISA-L's error exits can leave avail_out short by bytes next_out never moved over (seen: 274,
+  // a match it then rejected; fuzz seed 778034); next_out marks what was written, and the
+  // caller's pair must agree, as zlib's always does.
+  const uInt made =
+      r < 0 ? static_cast<uInt>(std::clamp<ptrdiff_t>(st.next_out - out_start, 0, out_before))
+            : out_before - st.avail_out;
   s->next_in = st.next_in;
   s->avail_in = st.avail_in;
-  s->next_out = st.next_out;
-  s->avail_out = st.avail_out;
+  s->next_out = out_start + made;
+  s->avail_out = out_before - made;
   if (made != 0) {
     is->produced = true;
     is->total += made;
@@ -310,6 +321,15 @@ int run_body(InflateStream* is, bool& progress_possible) {
     char* msg = r == ISAL_INVALID_LOOKBACK ? kTooFar
                 : r == ISAL_INVALID_SYMBOL ? kInvalidCode
                                            : kInvalidCodes;
+    // Nothing decoded yet: zlib, given the same bytes, gives the verdict. ISA-L can reject
+    // bits it filled in past the end of the input (a damaged block header with its input cut
+    // short: fuzz seed 777199), where zlib still asks for more; and zlib names the cause.
+    if (!is->produced && is->replay_ok && st.tmp_out_processed >= st.tmp_out_valid) {
+      s->next_in = const_cast<Bytef*>(in_start);
+      s->avail_in = in_before;
+      is->error_msg = msg;
+      return kMoveToZlib;
+    }
     // ISA-L decodes ahead into its own buffer: zlib, decoding only into the caller's, would
     // hand out what comes before the bad data first and fail only when it gets there.
     // Not for a distance too far back: ISA-L has copied that match already (filler bytes).
@@ -341,6 +361,18 @@ int run_body(InflateStream* is, bool& progress_possible) {
     give_back(is, consumed, false);
   if (made == 0) record(is, in_start, static_cast<size_t>(s->next_in - in_start));
   return Z_OK;
+}
+
+// The rest of a call whose stream just moved to zlib: the bytes this call consumed before the
+// move were replayed to zlib, so they count in total_in as this call's -- unless zlib returns
+// Z_NEED_DICT, which does not count its call's input (zlib's own quirk) -- and they were
+// progress, except for Z_FINISH (zlib: not ended is Z_BUF_ERROR).
+int forward_moved(InflateStream* is, int flush, uInt in0) {
+  z_streamp s = is->head.strm;
+  const uLong before_now = in0 - s->avail_in;
+  const int rc = forward(is, [&](z_streamp z) { return real().inflate(z, flush); });
+  if (rc != Z_NEED_DICT) s->total_in += before_now;
+  return rc == Z_BUF_ERROR && before_now != 0 && flush != Z_FINISH ? Z_OK : rc;
 }
 
 int data_type(const InflateStream* is) {
@@ -485,16 +517,8 @@ int inflate_call(InflateStream* is, int flush) {
           more = false;
           break;
         }
-        if (len < MAX_WBITS && is->window_bits == 0 && move_to_zlib(is, Fallback::kHeaderWindow)) {
-          // zlib decodes with the announced window; the header bytes were replayed to it, so
-          // they count in total_in as consumed by this call -- unless zlib returns
-          // Z_NEED_DICT, which does not count its call's input (zlib's own quirk).
-          const uLong header_now = in0 - s->avail_in;
-          const int rc = forward(is, [&](z_streamp z) { return real().inflate(z, flush); });
-          if (rc != Z_NEED_DICT) s->total_in += header_now;
-          // The header bytes were progress, except for Z_FINISH (zlib: not ended is Z_BUF_ERROR).
-          return rc == Z_BUF_ERROR && header_now != 0 && flush != Z_FINISH ? Z_OK : rc;
-        }
+        if (len < MAX_WBITS && is->window_bits == 0 && move_to_zlib(is, Fallback::kHeaderWindow))
+          return forward_moved(is, flush, in0);  // zlib decodes with the announced window
         s->adler = is->check = 1;
         init_bits(is);
         is->phase = (flg & 0x20) != 0 ? Phase::kDictId : Phase::kBody;
@@ -651,6 +675,10 @@ int inflate_call(InflateStream* is, int flush) {
         }
         bool go_on = false;
         ret = run_body(is, go_on);
+        if (ret == kMoveToZlib) {
+          if (move_to_zlib(is, Fallback::kBadInput)) return forward_moved(is, flush, in0);
+          ret = bad(is, is->error_msg);
+        }
         more = go_on && ret == Z_OK;
         break;
       }
@@ -843,6 +871,7 @@ int inflate_prime(InflateStream* is, int bits, int value) {
       is->isal.block_state != ISAL_BLOCK_HDR) {
     // Bits go after those already held, as zlib's hold does.
     inflate_state& st = is->isal;
+    is->replay_ok = false;  // zlib's stream has not seen them: no move to it from here
     if (bits == 0) return Z_OK;
     if (bits < 0) {
       st.read_in = 0;

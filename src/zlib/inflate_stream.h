@@ -17,8 +17,9 @@
 //
 // Every stream also owns a real zlib stream made at inflateInit with the same windowBits.
 // Requests the engine path cannot serve -- Z_BLOCK/Z_TREES flushes, inflatePrime before the
-// body, inflateMark, a zlib header announcing a smaller window with windowBits 0 -- move the
-// stream to it while no output was produced: the header bytes consumed so far are replayed
+// body, inflateMark, a zlib header announcing a smaller window with windowBits 0 -- and bad
+// data ISA-L meets before any output (zlib then gives the verdict) move the stream to it while
+// no output was produced: the header bytes consumed so far are replayed
 // into it, and every later call is forwarded. Mid-stream, such requests are answered within
 // zlib's contract (inflate_stream.cc says how for each); README.md lists the differences.
 //

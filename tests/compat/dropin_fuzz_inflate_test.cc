@@ -629,6 +629,15 @@ TEST(DropinFuzz, CorruptAndTruncatedInputGetsZlibsVerdict) {
     if (!corrupt_case(base + static_cast<uint64_t>(i)) && !keep_going()) return;
 }
 
+// Cases longer runs found, kept as regressions: 2778034 (ISA-L's error exit left avail_out
+// short by bytes next_out never passed, on a Z_TREES call after output), 2777199 (a damaged gzip
+// stream cut short: ISA-L rejected bits it had filled in past the end of the input, where zlib
+// still asks for more; a stream with no output yet now moves to zlib for the verdict).
+TEST(DropinFuzz, CorruptCasesLongRunsFound) {
+  for (const uint64_t seed : {uint64_t{2778034}, uint64_t{2777199}})
+    EXPECT_TRUE(corrupt_case(seed)) << "case seed " << seed;
+}
+
 // compress2 (served by an engine where the drop-in finds it no larger) and uncompress2 on the
 // same data kinds: zlib's return codes, a stream both zlibs inflate back, never larger than
 // zlib's, within compressBound.
