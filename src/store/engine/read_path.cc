@@ -8,6 +8,8 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/engine/volume_engine.h"
 #include "store/format/compressed_block.h"
@@ -39,8 +41,12 @@ StoreStatus read_blocks(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
 thread_local const VolumeEngine* VolumeEngine::in_engine_turn = nullptr;
 
 bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
-  // Whole blocks of consecutive LBNs at consecutive PBNs are read with one call.
+  // Whole blocks of consecutive LBNs at consecutive PBNs are read with one call; a block that
+  // shares the previous whole block's PBN (a duplicate written right after its original, as
+  // fio's dedupe_percentage writes them) is copied from it once that is read.
   uint64_t run_pbn = 0, run_first = 0, run_length = 0;
+  uint64_t last_pbn = 0, last_index = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> copies;  // (from, to) block indexes
   auto read_run = [&] {
     if (run_length == 0) return;
     StoreStatus s =
@@ -79,6 +85,12 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
         std::memset(out.data(), 0, out.size());
         break;
       case MapEntry::Kind::kWhole:
+        if (last_pbn == e.pbn) {
+          copies.emplace_back(last_index, i);
+          break;
+        }
+        last_pbn = e.pbn;
+        last_index = i;
         if (run_length > 0 && run_first + run_length == i && run_pbn + run_length == e.pbn) {
           ++run_length;
           break;
@@ -104,6 +116,12 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
     }
   }
   if (op->error.load() == 0) read_run();
+  if (op->error.load() == 0) {
+    for (const auto& [from, to] : copies) {
+      std::memcpy(op->out.data() + to * kVolumeBlockSize, op->out.data() + from * kVolumeBlockSize,
+                  kVolumeBlockSize);
+    }
+  }
   return true;
 }
 

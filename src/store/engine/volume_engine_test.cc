@@ -1152,3 +1152,45 @@ TEST(EngineReads, ConcurrentReadsNeverSeeAReusedBlock) {
 
 }  // namespace
 }  // namespace accz::store
+
+namespace accz::store {
+namespace {
+
+// A multi-block read issues one backing read per run of whole blocks at consecutive PBNs, and
+// none for a block that shares the previous block's PBN (a duplicate written right after
+// its original) or a compressed block already read for an earlier fragment.
+TEST(EngineReads, SharedAndPackedBlocksAreReadOnce) {
+  FaultFixture f;
+  auto v = f.open();
+  // LBN 0-1 one random block twice, 2-3 another twice, 4-9 six text blocks (one request:
+  // they share a bin), 10 zero.
+  std::vector<uint8_t> data;
+  for (uint64_t k : {0, 0, 1, 1}) {
+    const auto b = random_block(100 + k);
+    data.insert(data.end(), b.begin(), b.end());
+  }
+  for (uint64_t k = 0; k < 6; ++k) {
+    const auto b = text_block(200 + k);
+    data.insert(data.end(), b.begin(), b.end());
+  }
+  data.resize(data.size() + kB, 0);
+  ASSERT_TRUE(v->write_sync(0, data).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  EXPECT_EQ(v->stats().data_blocks_used, 3u);
+  // Once through the engine (caching the map page), then on the caller's thread.
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<uint8_t> back(data.size(), 0xEE);
+    const uint64_t before = f.fb.stats().reads;
+    ReadOutcome r = read_noting_thread(*v, 0, back);
+    ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+    EXPECT_EQ(back, data) << pass;
+    // Two whole blocks (adjacent PBNs or not) and one compressed block.
+    EXPECT_LE(f.fb.stats().reads - before, 3u) << pass;
+    EXPECT_GE(f.fb.stats().reads - before, 2u) << pass;
+  }
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(f.fb);
+}
+
+}  // namespace
+}  // namespace accz::store
