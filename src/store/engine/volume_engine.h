@@ -31,7 +31,8 @@
 //     and does what the engine's start_read does, read-only: the newest
 //     in-flight copy of each block, else its map entry from a cached page (peek: no I/O, no
 //     change to the cache), then the data blocks, read into the caller's buffer (whole) or
-//     its own (compressed). It drops the gate before expanding fragments. A page not cached,
+//     its own (compressed). It drops the gate before sending the fragments to the Accel
+//     (one batch; they complete on device threads). A page not cached,
 //     or an engine waiting for the gate, sends the request to the engine as before.
 //   - Holding the shared gate from the lookup through the read of the data block is what
 //     makes this safe: a block is freed and handed out again (allocate, release, remap) only

@@ -992,8 +992,7 @@ TEST(EngineReads, CachedReadsCompleteOnTheCallersThread) {
   ASSERT_TRUE(v.flush_sync().ok());
   EXPECT_EQ(v.stats().packer_fragments_waiting, 0u);
   EXPECT_GT(v.stats().compressed_blocks_written, 0u);
-  // Mapped now: many fragments (one batch to the devices), a few (expanded inline), whole
-  // blocks, zeros, a block never written.
+  // Mapped now: many fragments, a few, whole blocks, zeros, a block never written.
   for (const auto& [first, count] : std::vector<std::pair<uint64_t, uint64_t>>{
            {0, 30}, {0, 24}, {3, 5}, {22, 4}, {24, 4}, {26, 1}, {28, 2}, {29, 1}}) {
     std::vector<uint8_t> part(count * kB, 0xEE);
@@ -1006,7 +1005,8 @@ TEST(EngineReads, CachedReadsCompleteOnTheCallersThread) {
     r = read_noting_thread(v, first, part);
     ASSERT_TRUE(r.status.ok()) << r.status.to_string();
     EXPECT_EQ(part, want) << first << " +" << count;
-    if (count <= 8) {
+    // Fragments complete on a device thread; the rest completes before read() returns.
+    if (first >= 24) {
       EXPECT_TRUE(r.inline_done) << first << " +" << count;
     }
   }
