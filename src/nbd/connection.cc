@@ -11,6 +11,7 @@
 #include <limits>
 #include <new>
 #include <system_error>
+#include <thread>
 
 #include "nbd/socket_io.h"
 
@@ -62,6 +63,7 @@ struct Connection::Pending {
   int error = 0;
   const char* why = nullptr;
   std::vector<ExportExtent> extents;
+  size_t sent = 0;  // bytes of the reply the reading thread already sent
 };
 
 Connection::Connection(int fd, ServerContext& ctx) : fd_(fd), ctx_(ctx) {}
@@ -364,13 +366,56 @@ bool Connection::acquire(size_t bytes) {
 void Connection::complete(Pending* p) {
   // Notify under the lock: once the writer has sent the last reply, serve() may return and
   // the connection be destroyed, so the condition variable must not be touched after unlock.
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  if (std::this_thread::get_id() == reader_ && !sending_ && replies_.empty() && !broken_) {
+    reply_now(p, lock);
+    return;
+  }
   replies_.push_back(p);
-  writer_cv_.notify_one();
+  if (!sending_) writer_cv_.notify_one();
+}
+
+void Connection::reply_now(Pending* p, std::unique_lock<std::mutex>& lock) {
+  sending_ = true;
+  lock.unlock();
+  ReplyParts parts;
+  add_reply(*p, parts);
+  size_t total = 0;
+  for (ByteSpan b : parts.spans) total += b.size();
+  const ptrdiff_t sent = send_now(fd_, parts.spans);
+  lock.lock();
+  sending_ = false;
+  if (sent >= 0 && static_cast<size_t>(sent) < total) {
+    // The client is not reading fast enough: the writer finishes this reply before any other,
+    // and this thread goes back to reading requests.
+    p->sent = static_cast<size_t>(sent);
+    replies_.push_front(p);
+    writer_cv_.notify_one();
+    return;
+  }
+  if (p->error != 0) ctx_.counters.error_replies.fetch_add(1);
+  const size_t bytes = p->bytes;
+  delete p;
+  replies_done(1, bytes, sent >= 0);
+  if (!replies_.empty()) writer_cv_.notify_one();
+}
+
+void Connection::replies_done(size_t n, size_t bytes, bool ok) {
+  if (!ok && !broken_) {
+    // The client is gone or stuck: stop the reader too; later replies are dropped.
+    broken_ = true;
+    hard_disconnect();
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+  in_flight_ -= n;
+  in_flight_bytes_ -= bytes;
+  ctx_.counters.in_flight.fetch_sub(n);
+  room_cv_.notify_all();
 }
 
 void Connection::transmission(const Session& s) {
   structured_ = s.structured;
+  reader_ = std::this_thread::get_id();
   try {
     writer_ = std::thread([this] { writer_loop(); });
   } catch (const std::system_error&) {
@@ -494,7 +539,7 @@ void Connection::writer_loop() {
   std::vector<std::unique_ptr<Pending>> batch;
   std::unique_lock lock(mu_);
   for (;;) {
-    writer_cv_.wait(lock, [&] { return !replies_.empty() || writer_stop_; });
+    writer_cv_.wait(lock, [&] { return !sending_ && (!replies_.empty() || writer_stop_); });
     if (replies_.empty()) return;  // stop, and nothing left
     size_t payload = 0;
     while (!replies_.empty() && batch.size() < kMaxBatch && payload < kMaxBatchBytes) {
@@ -503,28 +548,22 @@ void Connection::writer_loop() {
       payload += batch.back()->bytes;
     }
     const bool broken = broken_;
+    sending_ = true;
     lock.unlock();
     ReplyParts parts;
     for (const auto& p : batch) {
       if (p->error != 0) ctx_.counters.error_replies.fetch_add(1);
       if (!broken) add_reply(*p, parts);
     }
+    if (!broken) drop_front(parts.spans, batch.front()->sent);  // only the first can have begun
     const bool ok = !broken && send_all(fd_, parts.spans);
     size_t bytes = 0;
     for (const auto& p : batch) bytes += p->bytes;
     const size_t n = batch.size();
     batch.clear();
     lock.lock();
-    if (!ok && !broken_) {
-      // The client is gone or stuck: stop the reader too; later replies are dropped.
-      broken_ = true;
-      hard_disconnect();
-      ::shutdown(fd_, SHUT_RDWR);
-    }
-    in_flight_ -= n;
-    in_flight_bytes_ -= bytes;
-    ctx_.counters.in_flight.fetch_sub(n);
-    room_cv_.notify_all();
+    sending_ = false;
+    replies_done(n, bytes, ok);
   }
 }
 

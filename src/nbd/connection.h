@@ -2,10 +2,14 @@
 // phase. Internal to the server.
 //
 // Promise: serve() runs the whole session on the calling thread, with a second thread that
-// writes replies in the order requests complete. It returns only after every request it
-// handed to an export has completed (and its reply was sent or, on a dead socket, dropped),
-// so the connection can then be destroyed. Protocol violations end the session (a hard
-// disconnect); request errors are replied to and the session goes on.
+// writes replies in the order requests complete. A request that completes on the reading
+// thread itself (a read served from cache, a refused request) is answered by that thread
+// directly when no other reply is queued or being written, as far as the socket takes it
+// without blocking; the writer thread sends whatever is left. So a fast export costs no
+// thread hand-off per request, and the reader never waits on a client that is not reading. It
+// returns only after every request it handed to an export has completed (and its reply was sent or,
+// on a dead socket, dropped), so the connection can then be destroyed. Protocol violations end the
+// session (a hard disconnect); request errors are replied to and the session goes on.
 //
 // Thread-safety: serve() once, from one thread; stop_reading() and abort_io() from any
 // thread while serve() runs. The destructor closes the socket.
@@ -62,7 +66,12 @@ class Connection {
   void dispatch(const Session& s, std::unique_ptr<Pending> p);
   // Waits for room for one more request holding `bytes`; false if the writer died.
   bool acquire(size_t bytes);
-  void complete(Pending* p);  // from export callbacks: queue the reply
+  void complete(Pending* p);  // from export callbacks: queue the reply, or send it here
+  // complete() on the reading thread with nothing else to send: sends what the socket takes
+  // now and queues the rest first in line for the writer. Called with mu_ held, sending_ set.
+  void reply_now(Pending* p, std::unique_lock<std::mutex>& lock);
+  // After replies were sent (or dropped): the accounting, and a wake-up for the reader.
+  void replies_done(size_t n, size_t bytes, bool ok);
   // The bytes of replies about to be sent: spans into request buffers, and small headers
   // owned here (a deque, so spans into them stay valid as more are added).
   struct ReplyParts {
@@ -88,6 +97,8 @@ class Connection {
   size_t in_flight_ = 0;
   size_t in_flight_bytes_ = 0;
   bool writer_stop_ = false;
+  bool sending_ = false;  // a thread is writing replies to the socket
+  std::thread::id reader_;
   bool broken_ = false;  // a send failed: drop replies, stop reading
   std::thread writer_;
 };

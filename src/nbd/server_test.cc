@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -420,6 +422,46 @@ TEST_F(NbdServerTest, RepliesGoOutOfOrderAsRequestsComplete) {
   ASSERT_TRUE(last);
   EXPECT_EQ(last->handle, 1u);
   EXPECT_EQ(last->data.size(), 512u);
+}
+
+TEST_F(NbdServerTest, RepliesSentByTheReaderNeverStopItReading) {
+  // The memory export completes reads on the connection's reading thread, which then sends
+  // the reply itself. A client that sends a large write right after a large read, and reads
+  // replies only once its write is out, must not deadlock against it: the reader may send
+  // only what the socket takes without waiting and must leave the rest to the writer thread.
+  constexpr uint32_t kBig = 8 << 20;
+  auto m = std::make_shared<MemoryExport>(uint64_t{2} * kBig);
+  start(m);
+  auto c = connected();
+  ASSERT_TRUE(c);
+  const timeval limit{20, 0};  // a deadlock fails the test instead of hanging it
+  ASSERT_EQ(::setsockopt(c->fd(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)), 0);
+  const std::vector<uint8_t> first = pattern(kBig, 7), second = pattern(kBig, 9);
+  ASSERT_TRUE(c->write(0, first));
+  ASSERT_TRUE(c->send_request({0, kCmdRead, 1, 0, kBig}));
+  ASSERT_TRUE(c->send_request({0, kCmdWrite, 2, kBig, kBig}, second));
+  std::map<uint64_t, TestClient::Reply> got;
+  for (int i = 0; i < 2; ++i) {
+    auto r = c->read_reply();
+    ASSERT_TRUE(r);
+    got[r->handle] = *r;
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].error, 0u);
+  EXPECT_TRUE(got[1].data == first);
+  EXPECT_EQ(got[2].error, 0u);
+  auto back = c->read(kBig, kBig);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->data == second);
+  // Many small reads in a row, answered by the reader as they complete, in order.
+  for (uint64_t i = 0; i < 64; ++i)
+    ASSERT_TRUE(c->send_request({0, kCmdRead, 100 + i, i * 512, 512}));
+  for (uint64_t i = 0; i < 64; ++i) {
+    auto r = c->read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->handle, 100 + i);
+    EXPECT_TRUE(std::equal(r->data.begin(), r->data.end(), first.begin() + i * 512));
+  }
 }
 
 TEST_F(NbdServerTest, InFlightIsBounded) {
