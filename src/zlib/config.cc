@@ -1,5 +1,8 @@
 #include "zlib/config.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -76,6 +79,31 @@ bool parse_size(std::string_view text, size_t& out) {
   return true;
 }
 
+// The CPUs this process may run on, at most kMaxThreads: threads beyond them only take turns.
+constexpr unsigned kMaxThreads = 8;
+
+unsigned default_threads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(std::clamp(CPU_COUNT(&set), 1, static_cast<int>(kMaxThreads)));
+}
+
+void parse_threads(Config& c, std::string_view text) {
+  c.threads = default_threads();
+  if (text.empty()) return;
+  size_t v = 0;
+  if (text.size() <= 3 && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    for (char ch : text) v = v * 10 + static_cast<size_t>(ch - '0');
+  }
+  if (v >= 1 && v <= 256) {
+    c.threads = static_cast<unsigned>(v);
+  } else if (c.log_level >= 1) {
+    std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_THREADS=%.*s is not 1..256; using %u\n",
+                 static_cast<int>(text.size()), text.data(), c.threads);
+  }
+}
+
 Config load() {
   Config c;
   const char* log = env("ACCZ_ZLIB_LOG");
@@ -93,6 +121,11 @@ Config load() {
   if (!cap.empty() && !parse_size(cap, c.stream_cap) && c.log_level >= 1)
     std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_STREAM_CAP=%.*s is not a size; using %zu\n",
                  static_cast<int>(cap.size()), cap.data(), c.stream_cap);
+  parse_threads(c, env("ACCZ_ZLIB_THREADS"));
+  const std::string_view pmin = env("ACCZ_ZLIB_PARALLEL_MIN");
+  if (!pmin.empty() && !parse_size(pmin, c.parallel_min) && c.log_level >= 1)
+    std::fprintf(stderr, "accz libz.so.1: ACCZ_ZLIB_PARALLEL_MIN=%.*s is not a size; using %zu\n",
+                 static_cast<int>(pmin.size()), pmin.data(), c.parallel_min);
   const std::string_view check = env("ACCZ_ZLIB_SIZE_CHECK");
   if (check == "always") {
     c.size_check_always = true;
@@ -108,10 +141,10 @@ Config load() {
   if (c.log_level >= 2)
     std::fprintf(stderr,
                  "accz libz.so.1: engines: isal %s, libdeflate %s, deflate %s, inflate %s; "
-                 "stream cap %zu; size check %s; stats %s\n",
+                 "stream cap %zu; threads %u from %zu bytes; size check %s; stats %s\n",
                  c.isal ? "on" : "off", c.libdeflate ? "on" : "off",
                  c.deflate_stream ? "on" : "off", c.inflate_stream ? "on" : "off", c.stream_cap,
-                 c.size_check_always ? "always" : "near",
+                 c.threads, c.parallel_min, c.size_check_always ? "always" : "near",
                  !c.stats               ? "off"
                  : c.stats_path.empty() ? "stderr"
                                         : c.stats_path.c_str());

@@ -10,6 +10,11 @@
 //   ACCZ_ZLIB_STREAM_CAP  the most input a deflate stream buffers for its engine before it
 //                      moves to zlib: bytes, or with a K, M or G suffix (default 32M). Larger
 //                      streams keep zlib's memory bound instead of growing with their input.
+//   ACCZ_ZLIB_THREADS  how many threads may compress one large input (compress2, and deflate()
+//                      streams finished whole-buffer): default the CPUs this process may run
+//                      on (sched_getaffinity), at most 8; 1 turns parallel compression off.
+//   ACCZ_ZLIB_PARALLEL_MIN  the smallest input compressed on several threads: bytes, or with a
+//                      K, M or G suffix (default 1M). Smaller inputs are one libdeflate call.
 //   ACCZ_ZLIB_SIZE_CHECK  "near" (default): an engine's compressed output is compared with
 //                      zlib's only when it is over 90% of the input, where libdeflate's block
 //                      choices are known to lose; elsewhere the level map (measured on the
@@ -45,7 +50,9 @@ struct Config {
   bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
   bool inflate_stream = true;  // inflate() streams on ISA-L
   size_t stream_cap = size_t{32} << 20;
-  bool size_check_always = false;  // ACCZ_ZLIB_SIZE_CHECK=always
+  unsigned threads = 1;                   // ACCZ_ZLIB_THREADS, resolved (>= 1)
+  size_t parallel_min = size_t{1} << 20;  // ACCZ_ZLIB_PARALLEL_MIN
+  bool size_check_always = false;         // ACCZ_ZLIB_SIZE_CHECK=always
   bool stats = false;
   std::string stats_path;  // empty: stderr
   int log_level = 1;

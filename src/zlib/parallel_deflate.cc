@@ -1,0 +1,236 @@
+#include "zlib/parallel_deflate.h"
+
+#include <libdeflate.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "zlib/config.h"
+#include "zlib/engine_states.h"
+#include "zlib/host_alloc.h"
+#include "zlib/real_zlib.h"
+
+namespace accz::zlib {
+namespace {
+
+std::atomic<bool> g_fail_threads{false};
+
+// An empty stored block after the chunk's last bit: at most 3 header bits and padding spilling
+// into one new byte, then LEN/NLEN.
+constexpr size_t kSpliceBytes = 5;
+constexpr size_t kWalkWindow = size_t{64} << 10;
+
+struct Chunk {
+  std::span<const uint8_t> in;
+  bool last = false;
+  int level = 0;
+  Checksum check = Checksum::kNone;
+  // Results, written only by the thread that runs the chunk.
+  std::unique_ptr<uint8_t[]> out;
+  size_t size = 0;         // bytes of raw deflate in `out`
+  uint64_t final_bit = 0;  // bit offset of the last block's header (BFINAL) in `out`
+  uint64_t end_bit = 0;    // bit offset just past the last block
+  uint32_t check_value = 0;
+  bool ok = false;
+};
+
+// Walks a chunk's raw deflate with the real zlib's inflate(Z_BLOCK), which returns at every
+// block boundary: there, 8 * total_in - (data_type & 7) is the bit where the next block starts,
+// and data_type & 64 says the block just finished was the last, making that bit the stream's
+// end and the boundary before it the last block's header. The output must equal the input.
+bool walk(std::span<const uint8_t> deflate, std::span<const uint8_t> original, LastBlock& where) {
+  if (deflate.size() > UINT_MAX) return false;  // one inflate call's avail_in
+  z_stream z{};
+  z.zalloc = host_zalloc;
+  z.zfree = host_zfree;
+  if (real().inflateInit2_(&z, -MAX_WBITS, ZLIB_VERSION, static_cast<int>(sizeof(z_stream))) !=
+      Z_OK)
+    return false;
+  std::unique_ptr<uint8_t[]> window(new (std::nothrow) uint8_t[kWalkWindow]);
+  bool ok = window != nullptr;
+  uint64_t boundary = 0;  // the start of the block being decoded
+  bool found_end = false;
+  size_t produced = 0;
+  z.next_in = const_cast<uint8_t*>(deflate.data());
+  z.avail_in = static_cast<uInt>(deflate.size());
+  while (ok) {
+    z.next_out = window.get();
+    z.avail_out = static_cast<uInt>(kWalkWindow);
+    const int rc = real().inflate(&z, Z_BLOCK);
+    const size_t n = kWalkWindow - z.avail_out;
+    if (produced + n > original.size() ||
+        (n != 0 && std::memcmp(window.get(), original.data() + produced, n) != 0)) {
+      ok = false;
+      break;
+    }
+    produced += n;
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK) {
+      ok = false;
+      break;
+    }
+    if ((z.data_type & 128) != 0) {
+      const uint64_t bit = 8 * uint64_t{z.total_in} - static_cast<unsigned>(z.data_type & 7);
+      if ((z.data_type & 64) != 0) {
+        where.final_bit = boundary;
+        where.end_bit = bit;
+        found_end = true;
+      } else {
+        boundary = bit;
+      }
+    }
+  }
+  real().inflateEnd(&z);
+  if (!ok || !found_end || produced != original.size()) return false;
+  // The stream must end in its last byte, with its header bit where the walk put it.
+  if ((where.end_bit + 7) / 8 != deflate.size() || where.final_bit >= where.end_bit) return false;
+  return ((deflate[where.final_bit / 8] >> (where.final_bit % 8)) & 1) != 0;
+}
+
+void run_chunk(Chunk& c) {
+  if (c.check == Checksum::kAdler32)
+    c.check_value = libdeflate_adler32(1, c.in.data(), c.in.size());
+  if (c.check == Checksum::kCrc32) c.check_value = libdeflate_crc32(0, c.in.data(), c.in.size());
+  libdeflate_compressor* comp = thread_compressor(c.level);
+  if (comp == nullptr) return;
+  const size_t bound = libdeflate_deflate_compress_bound(comp, c.in.size());
+  c.out.reset(new (std::nothrow) uint8_t[bound]);
+  if (c.out == nullptr) return;
+  c.size = libdeflate_deflate_compress(comp, c.in.data(), c.in.size(), c.out.get(), bound);
+  if (c.size == 0) return;
+  if (c.last) {
+    c.ok = true;
+    return;
+  }
+  LastBlock where;
+  c.ok = walk({c.out.get(), c.size}, c.in, where);
+  c.final_bit = where.final_bit;
+  c.end_bit = where.end_bit;
+}
+
+// Appends chunk c to dst at `at`, turned non-final and padded to a byte when more follows.
+// Returns the new end, or 0 when it does not fit.
+size_t splice(const Chunk& c, std::span<uint8_t> dst, size_t at) {
+  if (c.size > dst.size() - at) return 0;
+  uint8_t* p = dst.data() + at;
+  std::memcpy(p, c.out.get(), c.size);
+  if (c.last) return at + c.size;
+  p[c.final_bit / 8] &= static_cast<uint8_t>(~(1u << (c.final_bit % 8)));
+  const unsigned used = static_cast<unsigned>(c.end_bit % 8);  // bits used in the last byte
+  if (used == 0) return at + c.size;  // already on a byte boundary: the next chunk can follow
+  p[c.size - 1] &= static_cast<uint8_t>((1u << used) - 1);  // the stored header's zero bits
+  size_t end = at + c.size;
+  // Three header bits fit in the last byte when at most 5 are used; else they spill into one
+  // more byte of zeros, padding included.
+  const size_t extra = used > 5 ? 5 : 4;
+  if (extra > dst.size() - end) return 0;
+  uint8_t* q = dst.data() + end;
+  if (used > 5) *q++ = 0;
+  q[0] = 0x00;
+  q[1] = 0x00;
+  q[2] = 0xff;
+  q[3] = 0xff;
+  return end + extra;
+}
+
+uint32_t combine(Checksum kind, uint32_t a, uint32_t b, size_t len_b) {
+  const auto n = static_cast<z_off_t>(len_b);
+  if (kind == Checksum::kAdler32) return static_cast<uint32_t>(real().adler32_combine(a, b, n));
+  return static_cast<uint32_t>(real().crc32_combine(a, b, n));
+}
+
+}  // namespace
+
+unsigned parallel_chunks(size_t n) {
+  const Config& cfg = config();
+  if (cfg.threads <= 1 || n < cfg.parallel_min) return 1;
+  const size_t most = n / kMinParallelChunk;
+  return static_cast<unsigned>(std::min<size_t>(cfg.threads, most == 0 ? 1 : most));
+}
+
+size_t parallel_deflate_bound(size_t n, unsigned chunks) {
+  // libdeflate's own bound, per chunk: 5 bytes per block of at least a few thousand bytes (4 KiB
+  // is below its minimum block length in every version), plus its end padding; then the splice.
+  const size_t chunk = (n + chunks - 1) / chunks;
+  return chunks * (chunk + 5 * (chunk / 4096 + 1) + 16 + kSpliceBytes);
+}
+
+ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
+                                unsigned chunks, Checksum check, uint32_t seed) {
+  ParallelResult result;
+  if (chunks < 2 || in.size() < chunks) return result;
+  std::vector<Chunk> parts;
+  try {
+    parts.resize(chunks);
+  } catch (const std::bad_alloc&) {
+    return result;
+  }
+  const size_t step = (in.size() + chunks - 1) / chunks;
+  for (unsigned i = 0; i < chunks; ++i) {
+    const size_t begin = std::min(in.size(), step * i);
+    const size_t end = i + 1 == chunks ? in.size() : std::min(in.size(), begin + step);
+    parts[i].in = in.subspan(begin, end - begin);
+    parts[i].last = i + 1 == chunks;
+    parts[i].level = level;
+    parts[i].check = check;
+  }
+
+  // Chunk 0 is the calling thread's; a worker that cannot be started leaves its chunk to the
+  // calling thread too, after its own.
+  std::vector<std::thread> workers;
+  std::vector<Chunk*> left_over;
+  try {
+    workers.reserve(chunks - 1);
+    left_over.reserve(chunks - 1);
+  } catch (const std::bad_alloc&) {
+    return result;
+  }
+  for (unsigned i = 1; i < chunks; ++i) {
+    Chunk* c = &parts[i];
+    bool started = false;
+    if (!g_fail_threads.load(std::memory_order_relaxed)) {
+      try {
+        workers.emplace_back([c] { run_chunk(*c); });
+        started = true;
+      } catch (const std::system_error&) {
+      } catch (const std::bad_alloc&) {
+      }
+    }
+    if (!started) left_over.push_back(c);
+  }
+  run_chunk(parts[0]);
+  for (Chunk* c : left_over) run_chunk(*c);
+  for (std::thread& t : workers) t.join();
+
+  size_t at = 0;
+  for (const Chunk& c : parts) {
+    if (!c.ok) return result;
+    at = splice(c, out, at);
+    if (at == 0) return result;
+  }
+  if (check != Checksum::kNone) {
+    uint32_t value = seed;
+    for (const Chunk& c : parts) value = combine(check, value, c.check_value, c.in.size());
+    result.check = value;
+  }
+  result.size = at;
+  return result;
+}
+
+bool find_last_block(std::span<const uint8_t> deflate, std::span<const uint8_t> original,
+                     LastBlock& where) {
+  return walk(deflate, original, where);
+}
+
+void parallel_deflate_fail_threads_for_testing(bool fail) {
+  g_fail_threads.store(fail, std::memory_order_relaxed);
+}
+
+}  // namespace accz::zlib
