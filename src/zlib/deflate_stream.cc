@@ -12,6 +12,7 @@
 #include "zlib/framing.h"
 #include "zlib/host_alloc.h"
 #include "zlib/oneshot.h"
+#include "zlib/parallel_deflate.h"
 #include "zlib/real_zlib.h"
 #include "zlib/stats.h"
 #include "zlib/stream_memory.h"
@@ -262,6 +263,28 @@ void write_trailer(DeflateStream* ds, Bytef* p) {
   }
 }
 
+// The raw deflate body of src into dst (cap bytes): in `chunks` parallel chunks when there are
+// several, else (or when the chunks do not fit) in one libdeflate call. 0 when it did not fit.
+// check_done says whether `check_value` holds the running check value (continued from seed) that
+// the chunk threads computed.
+size_t compress_body(int level, unsigned chunks, const Bytef* src, size_t total, Bytef* dst,
+                     size_t cap, Checksum check, uint32_t seed, uint32_t& check_value,
+                     bool& check_done) {
+  check_done = false;
+  if (chunks > 1) {
+    const ParallelResult r =
+        parallel_deflate(kLibdeflateLevel[level], {src, total}, {dst, cap}, chunks, check, seed);
+    if (r.size != 0) {
+      check_value = r.check;
+      check_done = check != Checksum::kNone;
+      return r.size;
+    }
+  }
+  libdeflate_compressor* c = thread_compressor(kLibdeflateLevel[level]);
+  if (c == nullptr) return 0;
+  return libdeflate_deflate_compress(c, src, total, dst, cap);
+}
+
 // Z_FINISH on a kBuffer stream whose header is out: compress the whole input, frame it, hand
 // it out. Output larger than 90% of the input is compared with zlib's (the inner stream, still
 // untouched) and zlib's is used when smaller, so the result is never larger than zlib's where
@@ -282,6 +305,7 @@ int finish(DeflateStream* ds) {
     if (!move_to_zlib(ds, Fallback::kNoMemory)) return Z_STREAM_ERROR;
     return forward_deflate(ds, Z_FINISH);
   }
+  const unsigned chunks = parallel_chunks(total);
   // The input as one buffer: the caller's own when nothing was buffered before.
   const Bytef* src = s->next_in;
   if (ds->in.len != 0) {
@@ -295,31 +319,51 @@ int finish(DeflateStream* ds) {
   }
   const int wrap = wrap_of(ds->window_bits);
   const size_t trailer = trailer_size(wrap);
+  // The chunk threads compute the check value when none of the input was consumed yet.
+  const Checksum check = ds->in.len != 0 ? Checksum::kNone
+                         : wrap == 1     ? Checksum::kAdler32
+                         : wrap == 2     ? Checksum::kCrc32
+                                         : Checksum::kNone;
+  uint32_t check_value = 0;
+  bool check_done = false;
 
   // Straight into the caller's buffer when it looks large enough, else into the queue.
   size_t body = 0;
   bool direct = false;
+  Bytef* dst = s->next_out;
   if (s->avail_out >= trailer + total / 2 + 64) {
-    body = libdeflate_deflate_compress(c, src, total, s->next_out, s->avail_out - trailer);
+    body = compress_body(ds->level, chunks, src, total, s->next_out, s->avail_out - trailer, check,
+                         static_cast<uint32_t>(s->adler), check_value, check_done);
     direct = body != 0;
   }
-  Bytef* dst = s->next_out;
   if (!direct) {
-    const size_t bound = libdeflate_deflate_compress_bound(c, total) + trailer;
+    const size_t bound = std::max(libdeflate_deflate_compress_bound(c, total),
+                                  parallel_deflate_bound(total, chunks)) +
+                         trailer;
     if (!ds->out.reserve_more(ds->alloc, bound)) {
       // Nothing of the body is out: zlib can still make the whole stream.
       if (!move_to_zlib(ds, Fallback::kNoMemory)) return Z_STREAM_ERROR;
       return forward_deflate(ds, Z_FINISH);
     }
     dst = ds->out.data;
-    body = libdeflate_deflate_compress(c, src, total, dst, ds->out.cap - trailer);
+    body = compress_body(ds->level, chunks, src, total, dst, ds->out.cap - trailer, check,
+                         static_cast<uint32_t>(s->adler), check_value, check_done);
     if (body == 0) {
       if (!move_to_zlib(ds, Fallback::kOutputFull)) return Z_STREAM_ERROR;
       return forward_deflate(ds, Z_FINISH);
     }
   }
   // From here on the stream is finished on the engine path.
-  if (ds->in.len == 0) consume(ds, total);
+  if (ds->in.len == 0) {
+    if (check_done) {
+      s->adler = check_value;
+      s->next_in += total;
+      s->avail_in -= static_cast<uInt>(total);
+      s->total_in += total;
+    } else {
+      consume(ds, total);
+    }
+  }
   ds->finishing = true;
   ds->mode = DeflateMode::kDrain;
   ds->engine_output = true;

@@ -9,6 +9,7 @@
 #include "zlib/config.h"
 #include "zlib/engine_states.h"
 #include "zlib/framing.h"
+#include "zlib/parallel_deflate.h"
 #include "zlib/real_zlib.h"
 #include "zlib/stats.h"
 
@@ -35,14 +36,26 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
   if (engine_level == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
   if (sourceLen < kMinEngineInput) return to_zlib(kFam, Fallback::kSmallInput);
   if (dest == Z_NULL || *destLen <= kFraming) return to_zlib(kFam, Fallback::kOutputFull);
-  libdeflate_compressor* c = thread_compressor(engine_level);
-  if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
 
-  const size_t body =
-      libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
-  if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
+  size_t body = 0;
+  uint32_t adler = 0;
+  if (const unsigned chunks = parallel_chunks(sourceLen); chunks > 1) {
+    const ParallelResult r =
+        parallel_deflate(engine_level, {source, sourceLen}, {dest + 2, *destLen - kFraming}, chunks,
+                         Checksum::kAdler32, 1);
+    body = r.size;
+    adler = r.check;
+  }
+  if (body == 0) {
+    // One call: the input was not large enough, or the chunks did not fit.
+    libdeflate_compressor* c = thread_compressor(engine_level);
+    if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
+    body = libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
+    if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
+    adler = libdeflate_adler32(1, source, sourceLen);
+  }
   write_zlib_header(dest, level);
-  write_be32(dest + 2 + body, libdeflate_adler32(1, source, sourceLen));
+  write_be32(dest + 2 + body, adler);
   uLong total = body + kFraming;
 
   // Near-incompressible data is where libdeflate's block choices lose to zlib's (a JPEG in the

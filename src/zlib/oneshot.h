@@ -1,7 +1,8 @@
 // compress2 and uncompress2 on libdeflate, where that keeps zlib's contract exactly; the
 // caller runs the real zlib whenever these return nothing.
 //
-// compress: libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to, in
+// compress: libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to (on
+// several threads, in chunks spliced into one stream, from ACCZ_ZLIB_PARALLEL_MIN on), in
 // zlib framing written here (header with FLEVEL exactly as zlib writes it for the level,
 // Adler-32 trailer), so the bytes differ from zlib's only in the deflate body. Levels where no
 // libdeflate level was measured both never larger than zlib and faster (6..9), level 0 (zlib
@@ -26,6 +27,12 @@ namespace accz::zlib {
 
 // zlib level (0..9) -> libdeflate level, or 0 where zlib serves the level.
 inline constexpr int kLibdeflateLevel[10] = {0, 2, 2, 2, 5, 6, 0, 0, 0, 0};
+
+// Inputs large enough for parallel chunks (parallel_deflate.h) use the same map. At 6..9,
+// libdeflate 8 and 9 in two chunks are faster than zlib and no larger on the corpus files of
+// 1 MiB or more, but the differential fuzzer finds large generated inputs where they are
+// larger (up to 4% at level 9), so those levels stay zlib's (docs/benchmarks-zlib.md). At
+// 1..5 the chunks' boundary loss keeps the corpus no larger than zlib.
 
 // Inputs below this go to zlib: on the smallest inputs libdeflate's output can be larger
 // (one byte: a 5-byte stored block where zlib uses 3 bytes of static Huffman).
