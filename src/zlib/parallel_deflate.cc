@@ -140,6 +140,15 @@ size_t splice(const Chunk& c, std::span<uint8_t> dst, size_t at) {
   return end + extra;
 }
 
+// The walk's time relative to compressing the same input at a libdeflate level: zlib's inflate
+// runs at about 330 MB/s of output here, libdeflate at 156 (level 2), 82 (5), 58 (6), 20 (8).
+double walk_cost(int level) {
+  if (level <= 3) return 0.48;
+  if (level <= 5) return 0.25;
+  if (level <= 7) return 0.18;
+  return 0.06;
+}
+
 uint32_t combine(Checksum kind, uint32_t a, uint32_t b, size_t len_b) {
   const auto n = static_cast<z_off_t>(len_b);
   if (kind == Checksum::kAdler32) return static_cast<uint32_t>(real().adler32_combine(a, b, n));
@@ -153,6 +162,18 @@ unsigned parallel_chunks(size_t n) {
   if (cfg.threads <= 1 || n < cfg.parallel_min) return 1;
   const size_t most = n / kMinParallelChunk;
   return static_cast<unsigned>(std::min<size_t>(cfg.threads, most == 0 ? 1 : most));
+}
+
+size_t parallel_chunk_size(size_t n, unsigned chunks, int level, unsigned i) {
+  // Every chunk but the last is also walked, so those get less input: all then finish at about
+  // the same time, where equal chunks would leave the last chunk's thread idle.
+  const double walk = walk_cost(level);
+  const double last_share = (1 + walk) / ((chunks - 1) + (1 + walk));
+  const auto last_size = static_cast<size_t>(static_cast<double>(n) * last_share);
+  const size_t step =
+      std::max((n - last_size) / (chunks - 1), std::min(kMinParallelChunk, n / chunks));
+  const size_t begin = std::min(n, step * i);
+  return i + 1 == chunks ? n - begin : std::min(n, begin + step) - begin;
 }
 
 size_t parallel_deflate_bound(size_t n, unsigned chunks) {
@@ -172,14 +193,14 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
   } catch (const std::bad_alloc&) {
     return result;
   }
-  const size_t step = (in.size() + chunks - 1) / chunks;
+  size_t begin = 0;
   for (unsigned i = 0; i < chunks; ++i) {
-    const size_t begin = std::min(in.size(), step * i);
-    const size_t end = i + 1 == chunks ? in.size() : std::min(in.size(), begin + step);
-    parts[i].in = in.subspan(begin, end - begin);
+    const size_t size = parallel_chunk_size(in.size(), chunks, level, i);
+    parts[i].in = in.subspan(begin, size);
     parts[i].last = i + 1 == chunks;
     parts[i].level = level;
     parts[i].check = check;
+    begin += size;
   }
 
   // Chunk 0 is the calling thread's; a worker that cannot be started leaves its chunk to the

@@ -48,6 +48,11 @@ struct ParallelResult {
 // ACCZ_ZLIB_PARALLEL_MIN, ACCZ_ZLIB_THREADS=1, or too small for two chunks).
 unsigned parallel_chunks(size_t n);
 
+// The size of chunk i (0-based) of an input of n bytes cut into `chunks` at libdeflate
+// `level`: every chunk but the last is walked too, so it gets less input (by the walk's
+// measured cost at that level) and all threads finish together.
+size_t parallel_chunk_size(size_t n, unsigned chunks, int level, unsigned i);
+
 // An upper bound of parallel_deflate's output for n bytes in `chunks` chunks.
 size_t parallel_deflate_bound(size_t n, unsigned chunks);
 

@@ -173,10 +173,12 @@ TEST(ParallelDeflate, SpliceAtEveryBitOffset) {
   for (uint64_t seed = 1; seed < 400; ++seed) {
     const size_t n = 2 * (50 + seed * 37 % 3000);
     const Bytes in = seed % 5 == 0 ? datagen::random(n, seed) : datagen::text(n, seed);
-    Bytes first(libdeflate_deflate_compress_bound(c, n / 2));
-    first.resize(libdeflate_deflate_compress(c, in.data(), n / 2, first.data(), first.size()));
+    const size_t head = parallel_chunk_size(n, 2, 6, 0);
+    ASSERT_EQ(head + parallel_chunk_size(n, 2, 6, 1), n);
+    Bytes first(libdeflate_deflate_compress_bound(c, head));
+    first.resize(libdeflate_deflate_compress(c, in.data(), head, first.data(), first.size()));
     LastBlock where;
-    ASSERT_TRUE(find_last_block(first, {in.data(), n / 2}, where));
+    ASSERT_TRUE(find_last_block(first, {in.data(), head}, where));
     ++seen[where.end_bit % 8];
     SCOPED_TRACE(testing::Message() << "seed " << seed << " end bit " << where.end_bit);
     check_round_trip(6, in, 2);
@@ -192,6 +194,26 @@ TEST(ParallelDeflate, ThreadsThatCannotStartLeaveTheWorkToTheCaller) {
   const Bytes alone = check_round_trip(5, in, 4, Checksum::kAdler32, 1);
   parallel_deflate_fail_threads_for_testing(false);
   EXPECT_EQ(threaded, alone) << "the same chunks give the same bytes on any thread";
+}
+
+TEST(ParallelDeflate, ChunkSizesCoverTheInput) {
+  for (size_t n : {size_t{2}, size_t{10}, size_t{1000}, kMinParallelChunk * 2 + 1, size_t{5} << 20,
+                   (size_t{64} << 20) + 3}) {
+    for (unsigned chunks = 2; chunks <= 8; ++chunks) {
+      if (n < chunks) continue;
+      for (int level : {1, 2, 5, 6, 9, 12}) {
+        size_t sum = 0;
+        for (unsigned i = 0; i < chunks; ++i) {
+          const size_t size = parallel_chunk_size(n, chunks, level, i);
+          if (i + 1 < chunks) {
+            EXPECT_GT(size, 0u) << n << " " << chunks << " " << level << " " << i;
+          }
+          sum += size;
+        }
+        EXPECT_EQ(sum, n) << n << " " << chunks << " " << level;
+      }
+    }
+  }
 }
 
 TEST(ParallelDeflate, OutputThatDoesNotFitIsRefused) {
