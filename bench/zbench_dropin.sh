@@ -4,7 +4,9 @@
 #
 #   bench/zbench_dropin.sh [BUILD_DIR [REPS]]     (defaults: build, 3)
 #   env: LEVELS (default 1,2,3,4,5,6,7,8,9), MODES (default "oneshot stream"),
-#        CHUNK (stream mode's chunk, default 65536), ACCZ_CORPUS_DIR, ZBENCH_SRC;
+#        CHUNK (stream mode's chunk, default 65536), ACCZ_CORPUS_DIR, ZBENCH_SRC,
+#        MIN_SIZE (only corpus files of at least this many bytes, e.g. 1048576 for the ones
+#        compressed on several threads at the default ACCZ_ZLIB_PARALLEL_MIN);
 #        ACCZ_ZLIB_ENGINES and the drop-in's other settings pass through to it (default: every
 #        engine, streams included; isal,libdeflate measures the drop-in with zlib's streams)
 #
@@ -35,7 +37,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 cc -O2 "$src" -lz -o "$tmp/zbench"
 
 # Every corpus file except README.md, in a stable order (names have no blanks).
-files=$(find "$corpus" -type f ! -name README.md | LC_ALL=C sort)
+min_size=${MIN_SIZE:-0}
+files=$(find "$corpus" -type f ! -name README.md -size +$((min_size > 0 ? min_size - 1 : 0))c | LC_ALL=C sort)
 nfiles=$(echo "$files" | wc -l)
 bytes=$(cat $files | wc -c)
 
@@ -47,7 +50,7 @@ echo "# zbench: stock zlib against the accz drop-in"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- corpus: $corpus, $nfiles files, $bytes bytes; best of $reps; stream chunk $chunk"
-echo "- stock: $stock_lib; drop-in: $dropin_lib ($(git -C "$root" log -1 --format=%h -- src/zlib 2>/dev/null || echo '?')), ACCZ_ZLIB_ENGINES=${ACCZ_ZLIB_ENGINES:-(default: all)}"
+echo "- stock: $stock_lib; drop-in: $dropin_lib ($(git -C "$root" log -1 --format=%h -- src/zlib 2>/dev/null || echo '?')), ACCZ_ZLIB_ENGINES=${ACCZ_ZLIB_ENGINES:-(default: all)}, ACCZ_ZLIB_THREADS=${ACCZ_ZLIB_THREADS:-(default: $(nproc), at most 8)}, ACCZ_ZLIB_PARALLEL_MIN=${ACCZ_ZLIB_PARALLEL_MIN:-(default: 1M)}"
 
 for mode in $modes; do
   echo
