@@ -16,6 +16,7 @@
 #include "zlib/engine_states.h"
 #include "zlib/host_alloc.h"
 #include "zlib/real_zlib.h"
+#include "zlib/stats.h"
 
 namespace accz::zlib {
 namespace {
@@ -232,10 +233,11 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
 
   size_t at = 0;
   for (const Chunk& c : parts) {
-    if (!c.ok) return result;
-    at = splice(c, out, at);
-    if (at == 0) return result;
+    at = c.ok ? splice(c, out, at) : 0;
+    if (at == 0) break;
   }
+  count_parallel(chunks, static_cast<unsigned>(left_over.size()), at == 0);
+  if (at == 0) return result;
   if (check != Checksum::kNone) {
     uint32_t value = seed;
     for (const Chunk& c : parts) value = combine(check, value, c.check_value, c.in.size());

@@ -23,6 +23,8 @@ struct Cell {
 Cell g_cells[kFamilies][kEngines];
 std::atomic<uint64_t> g_fallbacks[kFamilies][kFallbacks];
 std::atomic<bool> g_logged[kFamilies][kFallbacks];
+std::atomic<uint64_t> g_parallel_calls{0}, g_parallel_chunks{0}, g_parallel_on_caller{0},
+    g_parallel_failed{0};
 
 constexpr const char* kFamilyNames[kFamilies] = {"crc32",      "adler32", "combine", "compress",
                                                  "uncompress", "deflate", "inflate"};
@@ -90,6 +92,15 @@ std::string report() {
     }
   }
   if (!header) text += "  fallbacks to zlib: none\n";
+  if (const uint64_t calls = g_parallel_calls.load(std::memory_order_relaxed); calls != 0) {
+    std::snprintf(line, sizeof line,
+                  "  parallel: %" PRIu64 " calls in %" PRIu64 " chunks, %" PRIu64
+                  " chunks on the calling thread (no thread), %" PRIu64 " calls failed\n",
+                  calls, g_parallel_chunks.load(std::memory_order_relaxed),
+                  g_parallel_on_caller.load(std::memory_order_relaxed),
+                  g_parallel_failed.load(std::memory_order_relaxed));
+    text += line;
+  }
   return text;
 }
 
@@ -143,6 +154,14 @@ void fallback(Family family, Fallback why) {
   if (stats_on()) g_fallbacks[f][r].fetch_add(1, std::memory_order_relaxed);
   if (config().log_level >= 2 && !g_logged[f][r].exchange(true, std::memory_order_relaxed))
     log_line(2, "%s: to zlib: %s", kFamilyNames[f], kReasons[r]);
+}
+
+void count_parallel(unsigned chunks, unsigned on_caller, bool failed) {
+  if (!stats_on()) return;
+  g_parallel_calls.fetch_add(1, std::memory_order_relaxed);
+  g_parallel_chunks.fetch_add(chunks, std::memory_order_relaxed);
+  g_parallel_on_caller.fetch_add(on_caller, std::memory_order_relaxed);
+  if (failed) g_parallel_failed.fetch_add(1, std::memory_order_relaxed);
 }
 
 const char* family_name(Family family) { return kFamilyNames[static_cast<int>(family)]; }

@@ -62,6 +62,11 @@ void count(Family family, Engine engine, uint64_t bytes_in, uint64_t bytes_out);
 // Counts one fallback (the call itself is counted separately under Engine::kZlib).
 void fallback(Family family, Fallback why);
 
+// Counts one parallel_deflate call (of compress2 or a deflate stream): its chunks, how many of
+// them the calling thread ran because a thread could not start, and whether it failed (the
+// caller then compressed in one call or moved to zlib).
+void count_parallel(unsigned chunks, unsigned on_caller, bool failed);
+
 // Names as printed in the report.
 const char* family_name(Family family);
 const char* engine_name(Engine engine);
