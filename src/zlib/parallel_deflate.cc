@@ -1,6 +1,8 @@
 #include "zlib/parallel_deflate.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -214,6 +216,14 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
   } catch (const std::bad_alloc&) {
     return result;
   }
+  // Workers start with the program's asynchronous signals blocked (they inherit the mask of
+  // the thread that creates them): a signal meant for the program must not run its handler on
+  // a thread of ours that exists only for this call. Faults stay deliverable, for crash
+  // handlers and sanitizers.
+  sigset_t block, saved;
+  sigfillset(&block);
+  for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&block, fault);
+  const bool masked = pthread_sigmask(SIG_BLOCK, &block, &saved) == 0;
   for (unsigned i = 1; i < chunks; ++i) {
     Chunk* c = &parts[i];
     bool started = false;
@@ -227,6 +237,7 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
     }
     if (!started) left_over.push_back(c);
   }
+  if (masked) pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   run_chunk(parts[0]);
   for (Chunk* c : left_over) run_chunk(*c);
   for (std::thread& t : workers) t.join();

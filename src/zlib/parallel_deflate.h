@@ -21,6 +21,8 @@
 // Threads: one std::thread per extra chunk, started and joined inside the call, never a pool:
 // the drop-in lives in programs that fork, and no thread of ours may outlive a zlib call. A
 // thread that cannot be started is replaced by the calling thread doing that chunk itself.
+// Workers run with the program's asynchronous signals blocked, so no handler of the program
+// runs on them.
 //
 // Thread safety: any thread, any number of concurrent calls; nothing is shared between calls.
 #pragma once
