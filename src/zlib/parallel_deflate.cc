@@ -35,9 +35,12 @@ struct Chunk {
   bool last = false;
   int level = 0;
   Checksum check = Checksum::kNone;
+  // Where the chunk is compressed: the caller's output for the first chunk (it starts there,
+  // so it needs no copy and no buffer of its own), else `own`.
+  std::span<uint8_t> target;
   // Results, written only by the thread that runs the chunk.
-  std::unique_ptr<uint8_t[]> out;
-  size_t size = 0;         // bytes of raw deflate in `out`
+  std::unique_ptr<uint8_t[]> own;
+  size_t size = 0;         // bytes of raw deflate in `target`
   uint64_t final_bit = 0;  // bit offset of the last block's header (BFINAL) in `out`
   uint64_t end_bit = 0;    // bit offset just past the last block
   uint32_t check_value = 0;
@@ -103,17 +106,21 @@ void run_chunk(Chunk& c) {
   if (c.check == Checksum::kCrc32) c.check_value = libdeflate_crc32(0, c.in.data(), c.in.size());
   libdeflate_compressor* comp = thread_compressor(c.level);
   if (comp == nullptr) return;
-  const size_t bound = libdeflate_deflate_compress_bound(comp, c.in.size());
-  c.out.reset(new (std::nothrow) uint8_t[bound]);
-  if (c.out == nullptr) return;
-  c.size = libdeflate_deflate_compress(comp, c.in.data(), c.in.size(), c.out.get(), bound);
+  if (c.target.empty()) {
+    const size_t bound = libdeflate_deflate_compress_bound(comp, c.in.size());
+    c.own.reset(new (std::nothrow) uint8_t[bound]);
+    if (c.own == nullptr) return;
+    c.target = {c.own.get(), bound};
+  }
+  c.size =
+      libdeflate_deflate_compress(comp, c.in.data(), c.in.size(), c.target.data(), c.target.size());
   if (c.size == 0) return;
   if (c.last) {
     c.ok = true;
     return;
   }
   LastBlock where;
-  c.ok = walk({c.out.get(), c.size}, c.in, where);
+  c.ok = walk(c.target.first(c.size), c.in, where);
   c.final_bit = where.final_bit;
   c.end_bit = where.end_bit;
 }
@@ -123,7 +130,7 @@ void run_chunk(Chunk& c) {
 size_t splice(const Chunk& c, std::span<uint8_t> dst, size_t at) {
   if (c.size > dst.size() - at) return 0;
   uint8_t* p = dst.data() + at;
-  std::memcpy(p, c.out.get(), c.size);
+  if (p != c.target.data()) std::memcpy(p, c.target.data(), c.size);
   if (c.last) return at + c.size;
   p[c.final_bit / 8] &= static_cast<uint8_t>(~(1u << (c.final_bit % 8)));
   const unsigned used = static_cast<unsigned>(c.end_bit % 8);  // bits used in the last byte
@@ -205,6 +212,7 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
     parts[i].check = check;
     begin += size;
   }
+  parts[0].target = out;
 
   // Chunk 0 is the calling thread's; a worker that cannot be started leaves its chunk to the
   // calling thread too, after its own.
