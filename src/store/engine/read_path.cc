@@ -197,7 +197,7 @@ bool VolumeEngine::read_here(Op* op) {
       f->req.on_complete = &VolumeEngine::on_decompressed;
       reqs.push_back(&f->req);
     }
-    send_decompressions(std::move(reqs));
+    send_decompressions(reqs);
   }
   part_done(op);
   return true;
@@ -215,25 +215,13 @@ void VolumeEngine::submit_decompressions() {
   if (to_decompress_.empty()) return;
   std::vector<Request*> reqs = std::move(to_decompress_);
   to_decompress_.clear();
-  send_decompressions(std::move(reqs));
+  send_decompressions(reqs);
 }
 
-void VolumeEngine::send_decompressions(std::vector<Request*> reqs) {
-  size_t i = 0;
-  while (i < reqs.size()) {
-    i += accel_->submit_batch(std::span<Request* const>(reqs).subspan(i));
-    if (i == reqs.size()) break;
-    Request* req = reqs[i++];
-    const Status st = accel_->submit(req);  // the refused one, alone, to learn why
-    if (st == Status::kOk) continue;
-    req->on_complete = nullptr;
-    if (st == Status::kBusy) {
-      accel_->run(*req);  // the devices are saturated: do this one here
-    } else {
-      req->result.status = st;
-    }
-    decompressed(static_cast<ReadFragment*>(req->user));
-  }
+void VolumeEngine::send_decompressions(std::span<Request* const> reqs) {
+  send_batched(reqs, [](VolumeEngine* e, Request* req) {
+    e->decompressed(static_cast<ReadFragment*>(req->user));
+  });
 }
 
 void VolumeEngine::on_decompressed(Request* req) {

@@ -49,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -251,7 +252,11 @@ class VolumeEngine final : public Volume {
   void submit_decompression(ReadFragment* f);
   void submit_decompressions();
   // Sends fragments to the Accel as one batch from any thread; what it refuses runs here.
-  void send_decompressions(std::vector<Request*> reqs);
+  void send_decompressions(std::span<Request* const> reqs);
+  // Sends requests to the Accel in batches (any thread). One the devices refuse is run on this
+  // thread when they are saturated, or keeps the refusal as its status; `finish` then
+  // completes it here, since its on_complete will not be called.
+  void send_batched(std::span<Request* const> reqs, void (*finish)(VolumeEngine*, Request*));
   static void on_decompressed(Request* req);
   void decompressed(ReadFragment* f);
 

@@ -190,21 +190,28 @@ void VolumeEngine::submit_compressions() {
   // and it wakes each device worker once.
   std::vector<Request*> reqs = std::move(to_compress_);
   to_compress_.clear();
+  send_batched(reqs, [](VolumeEngine* e, Request* req) {
+    --e->compressing_;
+    e->compressed(static_cast<BlockWork*>(req->user));  // a refusal: job_fragment() stores it whole
+  });
+}
+
+void VolumeEngine::send_batched(std::span<Request* const> reqs,
+                                void (*finish)(VolumeEngine*, Request*)) {
   size_t i = 0;
   while (i < reqs.size()) {
-    i += accel_->submit_batch(std::span<Request* const>(reqs).subspan(i));
+    i += accel_->submit_batch(reqs.subspan(i));
     if (i == reqs.size()) break;
     Request* req = reqs[i++];
     const Status st = accel_->submit(req);  // the refused one, alone, to learn why
     if (st == Status::kOk) continue;
-    --compressing_;
     req->on_complete = nullptr;
     if (st == Status::kBusy) {
       accel_->run(*req);  // the devices are saturated: do this one here
     } else {
-      req->result.status = st;  // job_fragment() then says: store it whole
+      req->result.status = st;
     }
-    compressed(static_cast<BlockWork*>(req->user));
+    finish(this, req);
   }
 }
 
