@@ -55,15 +55,22 @@ VolumeOptions small_options() {
   return o;
 }
 
+// The volume every test here creates: kLogical blocks with a kJournalBlocks journal, pinned
+// to `nonce` so that images are reproducible.
+CreateOptions model_volume(VolumeAlgorithm algorithm, uint64_t nonce) {
+  CreateOptions c;
+  c.logical_blocks = kLogical;
+  c.journal_blocks = kJournalBlocks;
+  c.algorithm = algorithm;
+  c.nonce = nonce;
+  return c;
+}
+
 class VolumeModel : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    CreateOptions c;
-    c.logical_blocks = kLogical;
-    c.journal_blocks = kJournalBlocks;
-    c.algorithm = GetParam().algorithm;
+    CreateOptions c = model_volume(GetParam().algorithm, 77);
     c.dedupe = GetParam().dedupe;
-    c.nonce = 77;
     auto sb = create_volume(dev_, c);
     ASSERT_TRUE(sb.ok()) << sb.status.to_string();
   }
@@ -234,12 +241,7 @@ INSTANTIATE_TEST_SUITE_P(
 // each thread checks its own region, so any cross-talk between concurrent writes shows.
 TEST(VolumeModelThreads, ConcurrentWritersOnDisjointRegions) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kLz4;
-  c.nonce = 78;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kLz4, 78)).ok());
   const ContentPool pool(32, 9);
   constexpr int kThreads = 4;
   const uint64_t region = kLogical / kThreads;
@@ -315,12 +317,7 @@ TEST(VolumeModelThreads, ConcurrentWritersOnDisjointRegions) {
 // disk after reopen — none is lost between the last flush and the clean superblock.
 TEST(VolumeModelThreads, CloseWhileWritesAreInFlight) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kLz4;
-  c.nonce = 83;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kLz4, 83)).ok());
   const ContentPool pool(32, 83);
   constexpr int kThreads = 3;
   const uint64_t region = kLogical / kThreads;
@@ -388,12 +385,7 @@ TEST(VolumeModelThreads, CloseWhileWritesAreInFlight) {
 // engine makes new copies, every LBN still reads it back, and the counts check.
 TEST(VolumeModelLimits, ReferenceLimitMakesNewCopies) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kNone;
-  c.nonce = 79;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kNone, 79)).ok());
   const std::vector<uint8_t> block = ContentPool::make(testing::ContentKind::kRandom, 4);
   constexpr uint64_t kCopies = 600;
   {
@@ -427,12 +419,7 @@ TEST(VolumeModelLimits, ReferenceLimitMakesNewCopies) {
 // requests' values, and the same value survives close and reopen (memory and disk agree).
 TEST(VolumeModelLimits, OverlappingRequestsSettleTheSameInMemoryAndOnDisk) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kLz4;
-  c.nonce = 82;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kLz4, 82)).ok());
   const ContentPool pool(24, 82);
   std::vector<int> settled(kLogical, kHole);
   Rng rng(82);
@@ -513,12 +500,7 @@ TEST(VolumeModelLimits, OverlappingRequestsSettleTheSameInMemoryAndOnDisk) {
 // the whole limit still go through, and everything completes with the right data.
 TEST(VolumeModelLimits, SmallInFlightLimitHoldsCallersBackAndCompletesEverything) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kLz4;
-  c.nonce = 84;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kLz4, 84)).ok());
   const ContentPool pool(24, 84);
   VolumeOptions o = small_options();
   o.max_in_flight = 2;
@@ -573,12 +555,8 @@ TEST(VolumeModelLimits, SmallInFlightLimitHoldsCallersBackAndCompletesEverything
 // current contents.
 TEST(VolumeModelLimits, StaleDedupeAdviceIsVerified) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.algorithm = VolumeAlgorithm::kNone;  // whole blocks: a freed block is reused whole
-  c.nonce = 81;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  // Whole blocks: a freed block is reused whole.
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kNone, 81)).ok());
   auto opened = Volume::open(dev, small_options());
   ASSERT_TRUE(opened.ok());
   Volume& v = *opened.value;
@@ -609,11 +587,7 @@ TEST(VolumeModelLimits, StaleDedupeAdviceIsVerified) {
 // Requests outside the contract's ranges complete with kInvalidArgument and change nothing.
 TEST(VolumeModelLimits, MisalignedAndOutOfRangeRequestsAreRefused) {
   MemoryBacking dev(kDevBlocks * kBlock);
-  CreateOptions c;
-  c.logical_blocks = kLogical;
-  c.journal_blocks = kJournalBlocks;
-  c.nonce = 80;
-  ASSERT_TRUE(create_volume(dev, c).ok());
+  ASSERT_TRUE(create_volume(dev, model_volume(VolumeAlgorithm::kLz4, 80)).ok());
   auto opened = Volume::open(dev, small_options());
   ASSERT_TRUE(opened.ok());
   Volume& v = *opened.value;
