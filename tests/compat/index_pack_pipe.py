@@ -24,21 +24,12 @@ import sys
 import time
 
 from dropin_env import Dropin
-from real_programs import generated, git_env, run
+from real_programs import git_env, make_history, run
 
 
 def make_pack(env, work, commits):
     src = os.path.join(work, "src")
-    run(["git", "init", "-q", "-b", "main", src], env)
-    rng = random.Random(11)
-    for i in range(commits):
-        for _ in range(rng.randint(1, 3)):
-            name = os.path.join(src, f"dir{rng.randint(0, 5)}", f"file{rng.randint(0, 30)}.txt")
-            os.makedirs(os.path.dirname(name), exist_ok=True)
-            with open(name, "wb") as f:
-                f.write(generated(rng.randint(0, 1 << 30), rng.randint(0, 30000)))
-        run(["git", "add", "-A"], env, cwd=src)
-        run(["git", "commit", "-q", "-m", f"commit {i}"], env, cwd=src)
+    make_history(src, env, random.Random(11), commits, dirs=5, files=30, max_size=30000)
     return run(["git", "pack-objects", "-q", "--all", "--stdout"], env, cwd=src,
                input_bytes=b"")
 

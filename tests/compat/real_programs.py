@@ -84,6 +84,23 @@ def tree_digest(root):
     return h.hexdigest()
 
 
+def make_history(src, env, rng, commits, dirs, files, max_size, gc_at=None):
+    """git init SRC, then COMMITS commits of 1-3 generated files each, chosen by RNG among
+    dir0..dirDIRS/file0..fileFILES.txt of up to MAX_SIZE bytes; `git gc` after commit GC_AT."""
+    run(["git", "init", "-q", "-b", "main", src], env)
+    for i in range(commits):
+        for _ in range(rng.randint(1, 3)):
+            folder = f"dir{rng.randint(0, dirs)}"
+            name = os.path.join(src, folder, f"file{rng.randint(0, files)}.txt")
+            os.makedirs(os.path.dirname(name), exist_ok=True)
+            with open(name, "wb") as f:
+                f.write(generated(rng.randint(0, 1 << 30), rng.randint(0, max_size)))
+        run(["git", "add", "-A"], env, cwd=src)
+        run(["git", "commit", "-q", "-m", f"commit {i}"], env, cwd=src)
+        if i == gc_at:
+            run(["git", "gc", "-q"], env, cwd=src)
+
+
 def test_git(dropin, mode, work):
     if shutil.which("git") is None:
         return "SKIP: git not installed"
@@ -91,19 +108,10 @@ def test_git(dropin, mode, work):
     os.makedirs(src)
     env = git_env(dropin.env(mode, os.path.join(work, "ld-debug")))
     # Commits made on the drop-in too: every object git writes is deflated by it.
-    run(["git", "init", "-q", "-b", "main", src], env)
-    rng = random.Random(3)
     commits = 300
-    for i in range(commits):
-        for _ in range(rng.randint(1, 3)):
-            name = os.path.join(src, f"dir{rng.randint(0, 9)}", f"file{rng.randint(0, 40)}.txt")
-            os.makedirs(os.path.dirname(name), exist_ok=True)
-            with open(name, "wb") as f:
-                f.write(generated(rng.randint(0, 1 << 30), rng.randint(0, 40000)))
-        run(["git", "add", "-A"], env, cwd=src)
-        run(["git", "commit", "-q", "-m", f"commit {i}"], env, cwd=src)
-        if i == commits // 2:
-            run(["git", "gc", "-q"], env, cwd=src)  # a pack midway; loose objects after
+    # A pack midway; loose objects after.
+    make_history(src, env, random.Random(3), commits, dirs=9, files=40, max_size=40000,
+                 gc_at=commits // 2)
     clone = os.path.join(work, "clone")
     run(["git", "clone", "-q", "--no-local", src, clone], env)
     run(["git", "fsck", "--full", "--strict"], env, cwd=clone)
