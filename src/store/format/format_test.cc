@@ -145,13 +145,23 @@ TEST(Superblock, CorruptChecksumIsRejected) {
 TEST(Superblock, UnknownMajorVersionIsRejectedNewerMinorAccepted) {
   std::vector<uint8_t> block(kBlockSize);
   encode_superblock(sample_superblock(), block);
+  EXPECT_EQ(le::load16(block.data() + 8), 2);  // compressed extents (format.md §8)
   auto reseal = [](std::vector<uint8_t>& b) {
     le::store32(b.data() + kChecksumOffset, crc32c(ByteSpan(b).first(kChecksumOffset)));
   };
-  std::vector<uint8_t> major = block;
-  le::store16(major.data() + 8, 2);
-  reseal(major);
-  EXPECT_EQ(decode_superblock(major, 20000).status.code(), StoreErrc::kNotSupported);
+  for (uint16_t v : {0, 3}) {
+    std::vector<uint8_t> major = block;
+    le::store16(major.data() + 8, v);
+    reseal(major);
+    EXPECT_EQ(decode_superblock(major, 20000).status.code(), StoreErrc::kNotSupported) << v;
+  }
+  // Major 1 is major 2 without extents: still read (and rewritten as 2 by a writable open).
+  std::vector<uint8_t> one = block;
+  le::store16(one.data() + 8, 1);
+  reseal(one);
+  auto old = decode_superblock(one, 20000);
+  ASSERT_TRUE(old.ok()) << old.status.to_string();
+  EXPECT_EQ(old.value.version_major, 1);
 
   std::vector<uint8_t> minor = block;
   le::store16(minor.data() + 10, 7);

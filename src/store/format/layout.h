@@ -13,10 +13,15 @@ inline constexpr uint64_t kChecksumOffset = 4092;  // every metadata block: crc3
 inline constexpr uint64_t kBlockHeaderSize = 32;   // the shared metadata block header (§4)
 
 // Structure versions (§1): readers reject versions they do not know.
-inline constexpr uint16_t kSuperblockVersionMajor = 1;
+// Major 2 added compressed extents (map entry bits 52–60, compressed block version 2); a
+// major-1 volume is a major-2 volume without extents, read as it is and upgraded when opened
+// for writing (the dirty superblock is written with this build's major).
+inline constexpr uint16_t kSuperblockVersionMajor = 2;
+inline constexpr uint16_t kOldestReadableVersionMajor = 1;
 inline constexpr uint16_t kSuperblockVersionMinor = 0;
 inline constexpr uint16_t kMetadataBlockVersion = 1;
-inline constexpr uint16_t kCompressedBlockVersion = 1;
+// Version 2 adds the extent length (byte 5); version-1 blocks (byte 5 zero) still read.
+inline constexpr uint8_t kCompressedBlockVersion = 2;
 
 // Magic numbers, as u32 little-endian loads of four ASCII bytes (§4, §8).
 inline constexpr uint32_t kMagicBlockMap = 0x50414D42;    // "BMAP"
@@ -36,6 +41,13 @@ inline constexpr uint64_t kIndexRecordSize = 24;
 inline constexpr uint64_t kMaxFragments = 14;
 inline constexpr uint64_t kCompressedHeaderSize = 40;
 inline constexpr uint64_t kMaxFragmentBytes = kBlockSize - kCompressedHeaderSize;  // 4056
+// A compressed extent is 1 … 14 consecutive data blocks with one header (§8): 14 fragments of
+// at most 4056 bytes always fit, and the map entry's 4-bit extent field holds the length.
+inline constexpr uint64_t kMaxExtentBlocks = 14;
+// The fragment bytes an extent of `blocks` blocks holds after its header.
+constexpr uint64_t extent_capacity(uint64_t blocks) {
+  return blocks * kBlockSize - kCompressedHeaderSize;
+}
 
 inline constexpr uint8_t kRefcountLimit = 254;  // past it, dedupe writes a new copy (§5)
 

@@ -102,12 +102,14 @@ StoreResult<Superblock> decode_superblock(ByteSpan block, uint64_t backing_block
   Superblock sb;
   sb.version_major = le::load16(p + kVersionMajor);
   sb.version_minor = le::load16(p + kVersionMinor);
-  // A higher minor only adds fields in bytes this version keeps zero: readable. A different
-  // major changes meanings: refuse rather than misread.
-  if (sb.version_major != kSuperblockVersionMajor) {
+  // A higher minor only adds fields in bytes this version keeps zero: readable. A newer major
+  // changes meanings: refuse rather than misread. Older majors are subsets (layout.h).
+  if (sb.version_major > kSuperblockVersionMajor ||
+      sb.version_major < kOldestReadableVersionMajor) {
     return {
         StoreStatus::NotSupported("superblock: format version " + std::to_string(sb.version_major) +
                                   "." + std::to_string(sb.version_minor) + " (this build reads " +
+                                  std::to_string(kOldestReadableVersionMajor) + ".x to " +
                                   std::to_string(kSuperblockVersionMajor) + ".x)"),
         {}};
   }

@@ -17,6 +17,7 @@
 #include "accz/types.h"
 #include "store/backing/store_status.h"
 #include "store/format/geometry.h"
+#include "store/format/layout.h"
 
 namespace accz::store {
 
@@ -27,7 +28,7 @@ std::string_view to_string(VolumeAlgorithm a);
 enum class VolumeState : uint8_t { kClean = 0, kDirty = 1 };
 
 struct Superblock {
-  uint16_t version_major = 1;
+  uint16_t version_major = kSuperblockVersionMajor;
   uint16_t version_minor = 0;
   uint64_t nonce = 0;
   uint64_t generation = 0;  // +1 per write; stored at PBN generation % 2
