@@ -73,6 +73,7 @@ int run_vol_check(const VolCheckOptions& o) {
     j["lbns_zero"] = c.lbns_zero;
     j["blocks_in_use"] = c.blocks_in_use;
     j["compressed_blocks"] = c.compressed_blocks;
+    j["compressed_extents"] = c.compressed_extents;
     j["fragments_mapped"] = c.fragments_mapped;
     j["torn_copies"] = c.torn_copies;
     j["saving_percent"] = saving_percent(c.lbns_mapped, c.blocks_in_use);
@@ -82,9 +83,9 @@ int run_vol_check(const VolCheckOptions& o) {
       std::cout << o.image << ": replayed " << replay.entries_replayed << " journal entries ("
                 << replay.blocks_replayed << " blocks)\n";
     std::cout << o.image << ": " << c.lbns_mapped << " blocks mapped, " << c.lbns_zero << " zero, "
-              << c.blocks_in_use << " data blocks in use (" << c.compressed_blocks
-              << " compressed, holding " << c.fragments_mapped << " fragments), " << c.torn_copies
-              << " torn metadata copies ignored\n";
+              << c.blocks_in_use << " data blocks in use (" << c.compressed_blocks << " in "
+              << c.compressed_extents << " compressed extents, holding " << c.fragments_mapped
+              << " fragments), " << c.torn_copies << " torn metadata copies ignored\n";
     for (const std::string& p : problems) std::cout << o.image << ": problem: " << p << '\n';
     std::cout << o.image << ": "
               << (problems.empty() ? "consistent" : std::to_string(problems.size()) + " problem(s)")

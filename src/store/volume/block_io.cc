@@ -7,10 +7,12 @@
 namespace accz::store {
 namespace {
 
-StoreStatus check_pbn(const BackingStore& dev, uint64_t pbn) {
-  if (pbn >= backing_blocks(dev)) {
-    return StoreStatus::InvalidArgument("block " + std::to_string(pbn) +
-                                        " is past the end of the backing store");
+StoreStatus check_pbn(const BackingStore& dev, uint64_t pbn, uint64_t blocks = 1) {
+  const uint64_t end = backing_blocks(dev);
+  if (pbn >= end || blocks > end - pbn) {
+    return StoreStatus::InvalidArgument("blocks " + std::to_string(pbn) + " +" +
+                                        std::to_string(blocks) +
+                                        " are past the end of the backing store");
   }
   return StoreStatus::Ok();
 }
@@ -26,6 +28,16 @@ StoreStatus read_block(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
 
 StoreStatus write_block(BackingStore& dev, uint64_t pbn, ByteSpan data) {
   StoreStatus s = check_pbn(dev, pbn);
+  return s.ok() ? dev.write(pbn * kBlockSize, data) : s;
+}
+
+StoreStatus read_blocks(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
+  StoreStatus s = check_pbn(dev, pbn, out.size() / kBlockSize);
+  return s.ok() ? dev.read(pbn * kBlockSize, out) : s;
+}
+
+StoreStatus write_blocks(BackingStore& dev, uint64_t pbn, ByteSpan data) {
+  StoreStatus s = check_pbn(dev, pbn, data.size() / kBlockSize);
   return s.ok() ? dev.write(pbn * kBlockSize, data) : s;
 }
 

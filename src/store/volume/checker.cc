@@ -60,8 +60,14 @@ StoreResult<CheckReport> check_volume(BackingStore& dev, const Superblock& sb,
   CheckReport report;
   Problems problems(report, max_problems);
   std::vector<uint16_t> refs(g.data_blocks, 0);
-  // Per data block: 0 unreferenced, 1 whole, 2 fragments, 3 both; and the highest slot + 1.
-  std::vector<uint8_t> kind(g.data_blocks, 0), slots(g.data_blocks, 0);
+  // Per data block, what references it: a whole-block entry, fragments whose extent starts
+  // there, fragments with bytes there.
+  constexpr uint8_t kWholeRef = 1, kHeadRef = 2, kBytesRef = 4;
+  std::vector<uint8_t> kind(g.data_blocks, 0);
+  // Entries of one extent are usually neighbours in the map: its header is read once for them.
+  uint64_t header_pbn = 0;
+  StoreResult<CompressedHeader> header{StoreStatus::Ok(), {}};
+  std::vector<uint8_t> head(kBlockSize);
 
   for (uint64_t page = 0; page < g.blockmap_pages; ++page) {
     auto entries = read_structure<MapPageEntries>(
@@ -83,40 +89,52 @@ StoreResult<CheckReport> check_volume(BackingStore& dev, const Superblock& sb,
       }
       if (e->kind == MapEntry::Kind::kZero) ++report.lbns_zero;
       if (!e->references_block()) continue;
-      if (e->pbn < g.data_start || e->pbn - g.data_start >= g.data_blocks) {
-        problems.add("LBN " + std::to_string(lbn) + ": PBN " + std::to_string(e->pbn) +
-                     " outside the data region");
+      const std::string where = "LBN " + std::to_string(lbn) + ": PBN " + std::to_string(e->pbn);
+      if (e->pbn < g.data_start || e->pbn - g.data_start >= g.data_blocks ||
+          e->blocks() > g.data_blocks - (e->pbn - g.data_start)) {
+        problems.add(where + " +" + std::to_string(e->blocks()) + " outside the data region");
         continue;
       }
-      const uint64_t s = e->pbn - g.data_start;
       ++report.lbns_mapped;
-      ++refs[s];
-      if (e->kind == MapEntry::Kind::kFragment) {
-        ++report.fragments_mapped;
-        kind[s] |= 2;
-        slots[s] = std::max<uint8_t>(slots[s], static_cast<uint8_t>(e->slot + 1));
-      } else {
-        kind[s] |= 1;
+      for (uint64_t pbn : e->referenced_blocks()) {
+        ++refs[pbn - g.data_start];
+        kind[pbn - g.data_start] |= e->kind == MapEntry::Kind::kWhole ? kWholeRef : kBytesRef;
+      }
+      if (e->kind != MapEntry::Kind::kFragment) continue;
+      ++report.fragments_mapped;
+      kind[e->pbn - g.data_start] |= kHeadRef;
+      if (header_pbn != e->pbn) {
+        StoreStatus st = read_block(dev, e->pbn, head);
+        if (!st.ok()) return {st, {}};
+        header = parse_compressed_header(head, static_cast<uint8_t>(sb.algorithm));
+        header_pbn = e->pbn;
+      }
+      if (!header.ok()) {
+        problems.add(where + ": fragment mapped but " + header.status.message());
+        continue;
+      }
+      const CompressedHeader& h = header.value;
+      if (h.extent != e->extent) {
+        problems.add(where + ": mapped as an extent of " + std::to_string(e->blocks()) +
+                     " blocks, the header says " + std::to_string(h.blocks()));
+      } else if (e->slot >= h.fragment_count) {
+        problems.add(where + ": fragment " + std::to_string(e->slot) + " mapped but only " +
+                     std::to_string(h.fragment_count) + " in the extent");
+      } else if (h.first_block(e->slot) != e->first ||
+                 h.last_block(e->slot) != uint64_t{e->first} + e->spans) {
+        problems.add(where + ": fragment " + std::to_string(e->slot) +
+                     " mapped to other blocks of its extent than it lies in");
       }
     }
   }
 
-  std::vector<uint8_t> block(kBlockSize);
   for (uint64_t s = 0; s < g.data_blocks; ++s) {
-    const std::string pbn = "PBN " + std::to_string(g.data_start + s);
-    if (kind[s] == 3) problems.add(pbn + ": mapped both whole and as fragments");
-    if (kind[s] & 2) {
-      ++report.compressed_blocks;
-      StoreStatus st = read_block(dev, g.data_start + s, block);
-      if (!st.ok()) return {st, {}};
-      auto view = parse_compressed_block(block, static_cast<uint8_t>(sb.algorithm));
-      if (!view.ok()) {
-        problems.add(pbn + ": fragments mapped but " + view.status.message());
-      } else if (view.value.fragment_count < slots[s]) {
-        problems.add(pbn + ": fragment " + std::to_string(slots[s] - 1) + " mapped but only " +
-                     std::to_string(view.value.fragment_count) + " in the block");
-      }
+    if ((kind[s] & kWholeRef) && (kind[s] & (kHeadRef | kBytesRef))) {
+      problems.add("PBN " + std::to_string(g.data_start + s) +
+                   ": mapped both whole and as fragments");
     }
+    if (kind[s] & (kHeadRef | kBytesRef)) ++report.compressed_blocks;
+    if (kind[s] & kHeadRef) ++report.compressed_extents;
   }
 
   for (uint64_t j = 0; j < g.refcount_blocks; ++j) {

@@ -75,38 +75,55 @@ TEST_F(CheckerTest, ReportsAFragmentPastTheBlocksCountAndAMissingHeader) {
   const CheckReport r = check();
   ASSERT_EQ(r.problems.size(), 2u);
   EXPECT_NE(r.problems[0].find("fragment 5 mapped but only 2"), std::string::npos) << r.problems[0];
-  EXPECT_NE(r.problems[1].find("fragments mapped but"), std::string::npos) << r.problems[1];
+  EXPECT_NE(r.problems[1].find("fragment mapped but"), std::string::npos) << r.problems[1];
 }
 
-TEST_F(CheckerTest, ReportsABlockMappedWholeAndAsAFragment) {
-  write_compressed(data(4), 2);
-  ASSERT_TRUE(meta_->remap(0, MapEntry::fragment(data(4), 0)).ok());
-  ASSERT_TRUE(meta_->remap(1, MapEntry::whole(data(4))).ok());
+// A three-block extent of five 2000-byte fragments, bytes [40, 10040): fragments 0 and 1 lie
+// in block 0, 2 spans blocks 0–1, 3 lies in block 1, 4 spans blocks 1–2.
+class CheckerExtentTest : public CheckerTest {
+ protected:
+  void SetUp() override {
+    CheckerTest::SetUp();
+    std::vector<std::vector<uint8_t>> payload(5, std::vector<uint8_t>(2000, 0x22));
+    std::vector<ByteSpan> frags(payload.begin(), payload.end());
+    std::vector<uint8_t> extent(3 * kBlockSize);
+    encode_compressed_block(static_cast<uint8_t>(VolumeAlgorithm::kLz4), frags, extent);
+    ASSERT_TRUE(write_blocks(dev_, data(10), extent).ok());
+  }
+};
+
+TEST_F(CheckerExtentTest, CountsTheFirstBlockAndTheBlocksOfEachFragment) {
+  ASSERT_TRUE(meta_->remap(0, MapEntry::fragment(data(10), 0, 2, 0, false)).ok());
+  ASSERT_TRUE(meta_->remap(1, MapEntry::fragment(data(10), 4, 2, 1, true)).ok());
+  ASSERT_TRUE(meta_->remap(2, MapEntry::fragment(data(10), 3, 2, 1, false)).ok());
+  EXPECT_EQ(meta_->refcount(data(10)), 3);  // the header: every fragment's
+  EXPECT_EQ(meta_->refcount(data(11)), 2);
+  EXPECT_EQ(meta_->refcount(data(12)), 1);
+  // As its fragments die, an extent's blocks are freed; its first block last.
+  ASSERT_TRUE(meta_->remap(1, MapEntry::unmapped()).ok());
+  ASSERT_TRUE(meta_->remap(2, MapEntry::zero()).ok());
+  EXPECT_EQ(meta_->refcount(data(10)), 1);
+  EXPECT_EQ(meta_->refcount(data(11)), 0);
+  EXPECT_EQ(meta_->refcount(data(12)), 0);
   const CheckReport r = check();
-  ASSERT_FALSE(r.consistent());
-  EXPECT_NE(r.problems[0].find("both whole and as fragments"), std::string::npos);
+  EXPECT_TRUE(r.consistent()) << r.problems.front();
+  EXPECT_EQ(r.blocks_in_use, 1u);
+  EXPECT_EQ(r.compressed_extents, 1u);
+  EXPECT_EQ(r.compressed_blocks, 1u);
 }
 
-TEST_F(CheckerTest, ReportsACountThatDisagreesWithTheMapAndCountsTornCopies) {
-  ASSERT_TRUE(meta_->remap(0, MapEntry::whole(data(2))).ok());
-  ASSERT_TRUE(meta_->close().ok());
-  const Superblock& sb = meta_->superblock();
-  // Rewrite refcount block 0 in its newer copy with a wrong count for data(3), and tear the
-  // other copy.
-  RefcountArray counts{};
-  counts[2] = 1;
-  counts[3] = 7;
-  std::vector<uint8_t> block(kBlockSize);
-  encode_refcount_block(0, UINT64_MAX / 2, sb.nonce, counts, block);
-  ASSERT_TRUE(write_block(dev_, sb.geometry.refcount_start, block).ok());
-  block[2000] ^= 1;
-  ASSERT_TRUE(write_block(dev_, sb.geometry.refcount_start + 1, block).ok());
-  auto r = check_volume(dev_, sb);
-  ASSERT_TRUE(r.ok());
-  ASSERT_EQ(r.value.problems.size(), 1u);
-  EXPECT_NE(r.value.problems[0].find("count 7 but 0 map entries"), std::string::npos)
-      << r.value.problems[0];
-  EXPECT_EQ(r.value.torn_copies, 1u);
+TEST_F(CheckerExtentTest, ReportsEntriesThatDisagreeWithTheExtentsHeader) {
+  ASSERT_TRUE(meta_->remap(0, MapEntry::fragment(data(10), 2, 2, 0, true)).ok());  // right
+  ASSERT_TRUE(meta_->remap(1, MapEntry::fragment(data(10), 3, 2, 1, true)).ok());  // spans
+  ASSERT_TRUE(meta_->remap(2, MapEntry::fragment(data(10), 4, 3, 1, true)).ok());  // length
+  const CheckReport r = check();
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_NE(r.problems[0].find("LBN 1: PBN " + std::to_string(data(10)) +
+                               ": fragment 3 mapped to other blocks"),
+            std::string::npos)
+      << r.problems[0];
+  EXPECT_NE(r.problems[1].find("extent of 4 blocks, the header says 3"), std::string::npos)
+      << r.problems[1];
 }
 
 }  // namespace

@@ -134,13 +134,31 @@ void set_major(BackingStore& dev, uint64_t pbn, uint16_t major) {
 TEST(OpenVolume, RefusesAnUnknownMajorVersion) {
   MemoryBacking dev(kDevBlocks * kBlockSize);
   ASSERT_TRUE(create_volume(dev, small_options(5)).ok());
-  set_major(dev, 0, 2);
-  set_major(dev, 1, 2);
+  set_major(dev, 0, 3);
+  set_major(dev, 1, 3);
   const auto before = dev.snapshot();
   auto v = open_volume(dev);
   EXPECT_EQ(v.status.code(), StoreErrc::kNotSupported) << v.status.to_string();
-  EXPECT_NE(v.status.message().find("version 2"), std::string::npos) << v.status.message();
+  EXPECT_NE(v.status.message().find("version 3"), std::string::npos) << v.status.message();
   EXPECT_EQ(dev.snapshot(), before);
+}
+
+// A major-1 volume (no compressed extents) opens; a read-only open leaves it major 1, a
+// writable one marks it major 2 before writing anything a major-1 build could not read.
+TEST(OpenVolume, UpgradesAMajorOneVolumeWhenOpenedForWriting) {
+  MemoryBacking dev(kDevBlocks * kBlockSize);
+  ASSERT_TRUE(create_volume(dev, small_options(6)).ok());
+  set_major(dev, 0, 1);
+  set_major(dev, 1, 1);
+  auto ro = open_volume(dev, {.read_only = true});
+  ASSERT_TRUE(ro.ok()) << ro.status.to_string();
+  EXPECT_EQ(ro.value.sb.version_major, 1);
+  auto rw = open_volume(dev);
+  ASSERT_TRUE(rw.ok()) << rw.status.to_string();
+  EXPECT_EQ(rw.value.sb.version_major, 2);
+  auto on_disk = load_superblock(dev);
+  ASSERT_TRUE(on_disk.ok());
+  EXPECT_EQ(on_disk.value.version_major, 2);
 }
 
 TEST(OpenVolume, SurvivesOneCorruptCopyAndRefusesTwo) {

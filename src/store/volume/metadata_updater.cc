@@ -46,7 +46,7 @@ StoreStatus MetadataUpdater::apply(const JournalEntry& e, uint64_t point) {
     return StoreStatus::Corruption(where + "LBN " + std::to_string(e.lbn) + " beyond the volume");
   }
   for (const MapEntry* m : {&e.new_entry, &e.old_entry}) {
-    if (m->references_block() && !is_data_pbn(m->pbn)) {
+    if (m->references_block() && (!is_data_pbn(m->pbn) || !is_data_pbn(m->pbn + m->blocks() - 1))) {
       return StoreStatus::Corruption(where + "PBN " + std::to_string(m->pbn) +
                                      " outside the data region");
     }
@@ -61,9 +61,10 @@ StoreStatus MetadataUpdater::apply(const JournalEntry& e, uint64_t point) {
   // Net change per PBN, grouped by refcount block: one decision per structure per entry.
   std::map<uint64_t, std::map<uint64_t, int>> deltas;  // block index -> (slot -> delta)
   auto add = [&](const MapEntry& m, int d) {
-    if (!m.references_block()) return;
-    const uint64_t rel = m.pbn - g.data_start;
-    deltas[rel / kRefcountsPerBlock][rel % kRefcountsPerBlock] += d;
+    for (uint64_t pbn : m.referenced_blocks()) {
+      const uint64_t rel = pbn - g.data_start;
+      deltas[rel / kRefcountsPerBlock][rel % kRefcountsPerBlock] += d;
+    }
   };
   add(e.new_entry, +1);
   add(e.old_entry, -1);

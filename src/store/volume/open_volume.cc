@@ -20,6 +20,8 @@ StoreResult<OpenedVolume> open_volume(BackingStore& dev, const OpenOptions& opti
     v.first_sequence = r.value.next_sequence;
   }
   v.sb.state = VolumeState::kDirty;
+  // This session may write what an older major cannot read (layout.h): say so first.
+  v.sb.version_major = kSuperblockVersionMajor;
   v.sb.journal_next_seq = v.first_sequence;
   v.sb.index_generation = 0;
   StoreStatus s = write_superblock(dev, &v.sb);

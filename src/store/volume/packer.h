@@ -1,19 +1,26 @@
-// store/volume/packer.h — bins compressed fragments into 4 KiB compressed blocks of up to 14
-// (docs/format.md §8), as VDO's packer does.
+// store/volume/packer.h — bins compressed fragments into compressed extents of up to 14
+// fragments over 1 … 14 consecutive blocks (docs/format.md §8), as VDO's packer bins them into
+// single blocks.
 //
 // Promise:
-//   - add() places a fragment in the open bin it fits best (the one it leaves with the least
-//     room), opening a new bin if none fits; when every bin is taken and none fits, the
-//     fullest bin is written out first. A bin is written out as soon as it holds 14 fragments
-//     or no room is left.
-//   - Every added fragment comes out exactly once, in one PackedBlock, at the slot the block
-//     lists it under; a block holds the fragments' bytes exactly as added. The caller decides
-//     which blocks are worth compressing (format §8: a fragment that does not fit a bin, or is
-//     not smaller than the engine's threshold, is written whole and never reaches the packer).
+//   - A bin's extent grows a block at a time: a fragment may cross a block boundary, so two
+//     fragments just over half a block (what a block half of random bytes compresses to) share
+//     three blocks with a third instead of taking two blocks each.
+//   - add() places a fragment in the open bin it fits best: the one left with the least unused
+//     space in its last block. A bin takes a fragment that needs one more block only when the
+//     slots it has left, at the bin's average fragment size, can fill that block; a bin that
+//     could take no more fragments of its average size on those terms, holds 14 fragments or
+//     has no room left is written out at once. When every bin is taken and none takes the
+//     fragment, the bin with the least unused space is written out first.
+//   - Every added fragment comes out exactly once, in one PackedBlock, at the slot the extent
+//     lists it under; an extent holds the fragments' bytes exactly as added. The caller decides
+//     which blocks are worth compressing (a fragment over 4056 bytes, or not smaller than the
+//     engine's threshold, is written whole and never reaches the packer), where the extent goes
+//     and whether it saves anything (an extent of as many blocks as fragments does not).
 //   - flush_all() writes out every bin (a FLUSH request), flush_older_than() the bins whose
 //     oldest fragment arrived at or before a deadline (the short timer), so no acknowledged
 //     write waits in a bin forever. Time is the caller's clock, in any unit.
-//   - Memory: at most `bins` open bins of 4 KiB each.
+//   - Memory: at most `bins` open bins of at most 14 fragments of at most 4056 bytes each.
 //
 // Thread-safety: not thread-safe; one owner (the thread that receives compression
 // completions forwards them to it).
@@ -25,18 +32,21 @@
 #include <vector>
 
 #include "accz/types.h"
+#include "store/format/layout.h"
 
 namespace accz::store {
 
 struct PackedBlock {
-  std::vector<uint8_t> block;     // 4096 bytes: header and fragments (§8)
+  std::vector<uint8_t> block;     // blocks() × 4096 bytes: header and fragments (§8)
   std::vector<uint64_t> cookies;  // cookies[slot]: whose fragment is in that slot
+  uint64_t blocks() const { return block.size() / kBlockSize; }
 };
 
 struct PackerStats {
   uint64_t fragments_packed = 0;
-  uint64_t blocks_written = 0;
-  uint64_t bytes_packed = 0;  // fragment bytes in written blocks
+  uint64_t extents_written = 0;
+  uint64_t blocks_written = 0;  // blocks of the written extents
+  uint64_t bytes_packed = 0;    // fragment bytes in written extents
 };
 
 class Packer {
@@ -44,8 +54,8 @@ class Packer {
   // `algorithm`: the volume's on-disk code. bins < 1 is raised to 1.
   Packer(uint8_t algorithm, size_t bins);
 
-  // REQUIRES: 1 ≤ bytes.size() ≤ 4056. Returns the blocks this add made complete (at most two:
-  // a bin evicted to make room, and the bin this fragment filled).
+  // REQUIRES: 1 ≤ bytes.size() ≤ 4056. Returns the extents this add made complete (at most
+  // two: a bin written out to make room, and the bin this fragment completed).
   std::vector<PackedBlock> add(uint64_t cookie, ByteSpan bytes, uint64_t now);
 
   std::vector<PackedBlock> flush_all();
@@ -59,11 +69,15 @@ class Packer {
   struct Bin {
     std::vector<std::vector<uint8_t>> fragments;
     std::vector<uint64_t> cookies;
-    size_t used = 0;  // fragment bytes
+    uint64_t used = 0;  // fragment bytes
     uint64_t oldest = 0;
     bool empty() const { return fragments.empty(); }
   };
 
+  // The unused bytes of the bin's last block if it took `bytes` more; nullopt if it would not
+  // take them (full, or the block they would add could not be filled).
+  static std::optional<uint64_t> slack_after(const Bin& bin, uint64_t bytes);
+  static bool complete(const Bin& bin);
   PackedBlock seal(Bin& bin);
 
   const uint8_t algorithm_;

@@ -48,28 +48,110 @@ TEST(Packer, FourteenSmallFragmentsMakeOneBlock) {
       EXPECT_TRUE(out.empty());
     } else {
       ASSERT_EQ(out.size(), 1u);
+      EXPECT_EQ(out[0].blocks(), 1u);
       verify(out, sizes, seen);
     }
   }
   EXPECT_EQ(seen.size(), kMaxFragments);
   EXPECT_EQ(p.fragments_waiting(), 0u);
+  EXPECT_EQ(p.stats().extents_written, 1u);
   EXPECT_EQ(p.stats().blocks_written, 1u);
 }
 
-TEST(Packer, BestFitThenEvictsTheFullestBin) {
-  Packer p(kAlg, 2);
-  std::map<uint64_t, size_t> sizes = {{1, 3000}, {2, 2000}, {3, 1000}, {4, 3500}};
+// Fragments of one size, `n` of them added to a one-bin packer: the extents written.
+std::vector<PackedBlock> pack_uniform(size_t size, uint64_t n, std::map<uint64_t, int>& seen) {
+  Packer p(kAlg, 1);
+  std::map<uint64_t, size_t> sizes;
+  std::vector<PackedBlock> all;
+  for (uint64_t c = 0; c < n; ++c) {
+    sizes[c] = size;
+    for (PackedBlock& b : p.add(c, fragment(c, size), c)) all.push_back(std::move(b));
+  }
+  for (PackedBlock& b : p.flush_all()) all.push_back(std::move(b));
+  verify(all, sizes, seen);
+  return all;
+}
+
+TEST(Packer, FragmentsOverHalfABlockShareExtents) {
+  // What fio's buffer_compress_percentage=50 blocks compress to: two never fit in one block,
+  // thirteen fit in seven. A fourteenth would need an eighth block it could not fill.
   std::map<uint64_t, int> seen;
-  EXPECT_TRUE(p.add(1, fragment(1, 3000), 0).empty());
-  EXPECT_TRUE(p.add(2, fragment(2, 2000), 0).empty());  // does not fit bin 1: a second bin
-  EXPECT_TRUE(p.add(3, fragment(3, 1000), 0).empty());  // fits both; best fit is bin 1
+  const auto out = pack_uniform(2085, 26, seen);
+  ASSERT_EQ(out.size(), 2u);
+  for (const PackedBlock& b : out) {
+    EXPECT_EQ(b.cookies.size(), 13u);
+    EXPECT_EQ(b.blocks(), 7u);
+  }
+  EXPECT_EQ(seen.size(), 26u);
+}
+
+TEST(Packer, StopsGrowingWhenTheNextBlockCouldNotBeFilled) {
+  std::map<uint64_t, int> seen;
+  // 300 bytes: thirteen fill one block; a fourteenth would start a second block alone.
+  auto small = pack_uniform(300, 13, seen);
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].cookies.size(), 13u);
+  EXPECT_EQ(small[0].blocks(), 1u);
+  // 1700 bytes: twelve fill five blocks exactly.
+  auto mid = pack_uniform(1700, 12, seen);
+  ASSERT_EQ(mid.size(), 1u);
+  EXPECT_EQ(mid[0].blocks(), 5u);
+  // 1024 bytes: eleven in three blocks beats fourteen in four.
+  auto kib = pack_uniform(1024, 11, seen);
+  ASSERT_EQ(kib.size(), 1u);
+  EXPECT_EQ(kib[0].cookies.size(), 11u);
+  EXPECT_EQ(kib[0].blocks(), 3u);
+}
+
+TEST(Packer, BestFitAmongTheBinsThatTakeAFragment) {
+  Packer p(kAlg, 2);
+  std::map<uint64_t, size_t> sizes;
+  std::map<uint64_t, int> seen;
+  for (uint64_t c = 0; c < 12; ++c) {  // bin A: 1200 bytes, 2856 unused in its block
+    sizes[c] = 100;
+    EXPECT_TRUE(p.add(c, fragment(c, 100), 0).empty());
+  }
+  // A second block for bin A could not be filled by its two slots left: bin B opens.
+  sizes[20] = 4000;
+  EXPECT_TRUE(p.add(20, fragment(20, 4000), 0).empty());
   EXPECT_EQ(p.bins_in_use(), 2u);
-  auto out = p.add(4, fragment(4, 3500), 0);  // fits neither, no free bin: the fullest goes
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].cookies, (std::vector<uint64_t>{1, 3}));
+  // Both take 2000 bytes; A is left with 856 unused, B with 2152 of a second block.
+  sizes[21] = 2000;
+  EXPECT_TRUE(p.add(21, fragment(21, 2000), 0).empty());
+  // 50 bytes leave B's block 6 bytes short of full, A's 806.
+  sizes[22] = 50;
+  EXPECT_TRUE(p.add(22, fragment(22, 50), 0).empty());
+  auto out = p.flush_all();
+  ASSERT_EQ(out.size(), 2u);
+  std::vector<uint64_t> a(12);
+  for (uint64_t c = 0; c < 12; ++c) a[c] = c;
+  a.push_back(21);
+  EXPECT_EQ(out[0].cookies, a);
+  EXPECT_EQ(out[0].blocks(), 1u);
+  EXPECT_EQ(out[1].cookies, (std::vector<uint64_t>{20, 22}));
+  EXPECT_EQ(out[1].blocks(), 1u);
   verify(out, sizes, seen);
+  EXPECT_EQ(seen.size(), 15u);
+}
+
+TEST(Packer, WhenNoBinTakesAFragmentTheFullestIsWrittenOut) {
+  Packer p(kAlg, 1);
+  std::map<uint64_t, size_t> sizes;
+  std::map<uint64_t, int> seen;
+  for (uint64_t c = 0; c < 12; ++c) {
+    sizes[c] = 100;
+    EXPECT_TRUE(p.add(c, fragment(c, 100), 0).empty());
+  }
+  sizes[20] = 4000;
+  auto out = p.add(20, fragment(20, 4000), 7);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].cookies.size(), 12u);
+  EXPECT_EQ(out[0].blocks(), 1u);
+  verify(out, sizes, seen);
+  EXPECT_EQ(p.fragments_waiting(), 1u);
+  EXPECT_TRUE(p.flush_older_than(6).empty());  // the new bin's clock started at 7
   verify(p.flush_all(), sizes, seen);
-  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen.size(), 13u);
 }
 
 TEST(Packer, AFragmentThatFillsABinIsWrittenAtOnce) {
@@ -81,13 +163,16 @@ TEST(Packer, AFragmentThatFillsABinIsWrittenAtOnce) {
 
 TEST(Packer, TheTimerFlushesOnlyOldBins) {
   Packer p(kAlg, 3);
-  EXPECT_TRUE(p.add(1, fragment(1, 3000), 10).empty());
-  EXPECT_TRUE(p.add(2, fragment(2, 3000), 20).empty());
-  auto out = p.flush_older_than(15);
+  for (uint64_t c = 0; c < 12; ++c) EXPECT_TRUE(p.add(c, fragment(c, 100), 10 + c).empty());
+  // Bin A cannot usefully take 4000 bytes (two slots left): a second bin, opened at 30.
+  EXPECT_TRUE(p.add(20, fragment(20, 4000), 30).empty());
+  EXPECT_EQ(p.bins_in_use(), 2u);
+  auto out = p.flush_older_than(15);  // A's oldest fragment arrived at 10
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].cookies, std::vector<uint64_t>{1});
+  EXPECT_EQ(out[0].cookies.size(), 12u);
   EXPECT_EQ(p.fragments_waiting(), 1u);
-  EXPECT_EQ(p.flush_older_than(25).size(), 1u);
+  EXPECT_TRUE(p.flush_older_than(29).empty());
+  EXPECT_EQ(p.flush_older_than(30).size(), 1u);
   EXPECT_EQ(p.bins_in_use(), 0u);
 }
 
@@ -106,8 +191,10 @@ TEST(Packer, RandomFragmentsAllComeOutExactlyOnce) {
   verify(p.flush_all(), sizes, seen);
   ASSERT_EQ(seen.size(), sizes.size());
   for (const auto& [c, n] : seen) ASSERT_EQ(n, 1) << c;
-  // Small fragments share blocks: far fewer blocks than fragments.
+  // Small fragments share blocks: far fewer blocks than fragments; no extent is longer than
+  // fourteen blocks.
   EXPECT_LT(p.stats().blocks_written, 5000u / 3);
+  EXPECT_LE(p.stats().blocks_written, p.stats().extents_written * kMaxExtentBlocks);
 }
 
 }  // namespace

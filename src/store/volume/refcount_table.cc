@@ -83,11 +83,11 @@ StoreStatus RefcountTable::apply(const JournalEntry& e, uint64_t point) {
   std::map<uint64_t, int> delta;  // PBN -> net change
   for (const auto& [m, d] : {std::pair{&e.new_entry, +1}, std::pair{&e.old_entry, -1}}) {
     if (!m->references_block()) continue;
-    if (!is_data_pbn(m->pbn)) {
-      return StoreStatus::Corruption("refcounts: PBN " + std::to_string(m->pbn) +
-                                     " outside the data region");
+    if (!is_data_pbn(m->pbn) || !is_data_pbn(m->pbn + m->blocks() - 1)) {
+      return StoreStatus::Corruption("refcounts: PBN " + std::to_string(m->pbn) + " +" +
+                                     std::to_string(m->blocks()) + " outside the data region");
     }
-    delta[m->pbn] += d;
+    for (uint64_t pbn : m->referenced_blocks()) delta[pbn] += d;
   }
   // Check everything first so a refused entry changes nothing.
   for (const auto& [pbn, d] : delta) {
@@ -152,6 +152,36 @@ StoreResult<uint64_t> RefcountTable::allocate() {
   const uint64_t pbn = sb_.geometry.data_start + s;
   handed_out_.insert(pbn);
   return {StoreStatus::Ok(), pbn};
+}
+
+StoreResult<uint64_t> RefcountTable::allocate_run(uint64_t blocks, uint64_t max_scan) {
+  if (read_only_) return {StoreStatus::ReadOnly("refcounts: an earlier write failed"), 0};
+  if (blocks <= 1) return allocate();
+  const uint64_t n = sb_.geometry.data_blocks;
+  if (blocks > n) return {StoreStatus::NoSpace("no free run of " + std::to_string(blocks)), 0};
+  // From the cursor to the end, then from the start, each pass looking at most `max_scan`
+  // slots, so a fragmented volume costs a bounded search and the caller falls back.
+  uint64_t scanned = 0;
+  for (const auto& [lo, hi] : {std::pair{cursor_, n}, std::pair{uint64_t{0}, cursor_}}) {
+    uint64_t s = lo;
+    while (scanned < max_scan) {
+      s = find_free(s, hi);
+      if (s == UINT64_MAX || hi - s < blocks) break;
+      uint64_t len = 1;
+      while (len < blocks && is_free(s + len)) ++len;
+      scanned += len;
+      if (len == blocks) {
+        for (uint64_t i = 0; i < blocks; ++i) {
+          unmark_free(s + i);
+          handed_out_.insert(sb_.geometry.data_start + s + i);
+        }
+        cursor_ = s + blocks == n ? 0 : s + blocks;
+        return {StoreStatus::Ok(), sb_.geometry.data_start + s};
+      }
+      s += len;
+    }
+  }
+  return {StoreStatus::NoSpace("no free run of " + std::to_string(blocks) + " data blocks"), 0};
 }
 
 void RefcountTable::release(uint64_t pbn) {

@@ -6,7 +6,8 @@
 //     they describe), loaded by load() from the newer valid copy of each refcount block.
 //   - apply() performs a journaled remap's count changes with replay's idempotence rule (one
 //     decision per refcount block per entry), refusing (kCorruption, nothing changed) counts
-//     that would leave 0 … 254.
+//     that would leave 0 … 254. A fragment's entry counts on its extent's first block and on the
+//     blocks holding its bytes (MapEntry::referenced_blocks).
 //   - allocate() hands out a block whose count is 0, that is not already handed out, and
 //     whose last free is committed (W5: a block freed by an entry is reused only once that
 //     entry is committed, so a crash can never leave an old mapping over new contents).
@@ -52,7 +53,12 @@ class RefcountTable {
   // kNoSpace when no block is allocatable (the volume is full, or every free block waits for
   // its free to commit).
   StoreResult<uint64_t> allocate();
-  // Returns a block from allocate() that will not be mapped after all.
+  // `blocks` consecutive allocatable blocks (a compressed extent, §8), searched from the
+  // rotating cursor through at most `max_scan` free blocks; kNoSpace when no such run is found,
+  // which on a fragmented volume can happen while single blocks remain. Each block of the run is
+  // handed out as allocate() hands out one.
+  StoreResult<uint64_t> allocate_run(uint64_t blocks, uint64_t max_scan = uint64_t{1} << 20);
+  // Returns a block from allocate() or allocate_run() that will not be mapped after all.
   void release(uint64_t pbn);
 
   uint8_t count(uint64_t pbn) const;

@@ -14,7 +14,8 @@ target_sources(accz PRIVATE
   ${_dir}/volume_metadata.cc
   ${_dir}/checker.cc
   ${_dir}/dedup_index.cc
-  ${_dir}/packer.cc)
+  ${_dir}/packer.cc
+  ${_dir}/extent_reader.cc)
 
 accz_test(store_volume_test SOURCES
   ${_dir}/create_open_test.cc

@@ -63,7 +63,8 @@ StoreResult<uint64_t> VolumeMetadata::remap(uint64_t lbn, const MapEntry& entry,
   if (old_entry != nullptr) *old_entry = old.value;
   if (entry.references_block()) {
     const Geometry& g = sb_.geometry;
-    if (entry.pbn < g.data_start || entry.pbn - g.data_start >= g.data_blocks) {
+    if (entry.pbn < g.data_start || entry.pbn - g.data_start >= g.data_blocks ||
+        entry.blocks() > g.data_blocks - (entry.pbn - g.data_start)) {
       return {StoreStatus::InvalidArgument("PBN " + std::to_string(entry.pbn) +
                                            " outside the data region"),
               0};

@@ -62,6 +62,8 @@ class VolumeMetadata {
   StoreStatus close(uint64_t index_generation = 0);
 
   StoreResult<uint64_t> allocate() { return counts_.allocate(); }
+  // `blocks` consecutive blocks for a compressed extent (RefcountTable::allocate_run).
+  StoreResult<uint64_t> allocate_run(uint64_t blocks) { return counts_.allocate_run(blocks); }
   void release(uint64_t pbn) { counts_.release(pbn); }
   bool can_share(uint64_t pbn) const { return counts_.can_share(pbn); }
   uint8_t refcount(uint64_t pbn) const { return counts_.count(pbn); }
