@@ -1,7 +1,7 @@
 // Space savings against a known ideal: a synthetic stream whose duplicate, compressible and
 // zero fractions are fixed by a seeded generator is written through the Volume, and the data
 // blocks it uses (stats().data_blocks_used, and the checker's count after close) must be
-// within 2% of the fewest blocks the format allows for it.
+// within a few percent of the fewest blocks the format allows for it.
 //
 // The stream (one 4 KiB block at a time):
 //   - 4% all-zero blocks;
@@ -10,16 +10,17 @@
 //     already stored; a copy of a write still being compressed or waiting in the packer may
 //     legitimately be stored again);
 //   - the other half are new unique blocks, half incompressible (random bytes) and half
-//     compressible: kRandomPrefix random bytes followed by one repeated byte, which every
-//     algorithm compresses to a fragment of kRandomPrefix plus a few dozen bytes.
+//     compressible, in one of two shapes: kPrefix, 1150 random bytes followed by one repeated
+//     byte (a fragment of about 1.2 KiB); kHalfChunks, as fio's buffer_compress_percentage=50
+//     writes them, every 512-byte chunk half random bytes and half one repeated byte (a
+//     fragment just over 2 KiB, so two never fit in one block).
 //
-// The ideal, exactly: zero blocks take nothing; each unique incompressible block takes one
-// data block (stored whole, §8); duplicates take nothing (they share, §5, and no block comes
-// near the 254 limit here); each unique compressible block becomes one fragment, and the
-// test checks that every such fragment is larger than 4056/4 = 1014 bytes and at most
-// 4056/3 = 1352 bytes (the bytes a compressed block holds after its header, §8) — so at most
-// three fit in a block, three always do, and the fewest blocks for Uc fragments is
-// ceil(Uc / 3). Ideal = U_incompressible + ceil(U_compressible / 3).
+// The ideal, as the format allows it: zero blocks take nothing; each unique incompressible
+// block takes one data block (stored whole, §8); duplicates take nothing (they share, §5, and
+// no block comes near the 254 limit here); the unique compressible blocks' fragments take at
+// least ceil((Σ fragment bytes + 40 × ceil(Uc / 14)) / 4096) blocks: compressed extents of at
+// most 14 fragments, each behind a 40-byte header, fragments crossing block boundaries (§8).
+// No packer reaches that bound (an extent ends inside a block), so the test allows 3%.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "store/backing/memory_backing.h"
@@ -44,6 +46,8 @@ using testing::Pending;
 constexpr size_t kRandomPrefix = 1150;
 constexpr uint32_t kDupDistance = 256;
 
+enum class Shape { kPrefix, kHalfChunks };
+
 struct Stream {
   std::vector<std::vector<uint8_t>> unique;  // the distinct non-zero blocks
   std::vector<bool> compressible;            // per unique block
@@ -51,7 +55,22 @@ struct Stream {
   uint64_t zeros = 0, duplicates = 0;
 };
 
-Stream make_stream(uint64_t blocks, uint64_t seed) {
+std::vector<uint8_t> compressible_block(Shape shape, uint64_t seed) {
+  std::vector<uint8_t> b(kBlock, static_cast<uint8_t>(0x5a));
+  if (shape == Shape::kPrefix) {
+    datagen::fill({datagen::Kind::kRandom, seed, 0}, MutableByteSpan(b).first(kRandomPrefix));
+    return b;
+  }
+  std::vector<uint8_t> random(kBlock / 2);
+  datagen::fill({datagen::Kind::kRandom, seed, 0}, random);
+  for (size_t chunk = 0; chunk < kBlock / 512; ++chunk) {
+    std::copy_n(random.begin() + static_cast<ptrdiff_t>(chunk * 256), 256,
+                b.begin() + static_cast<ptrdiff_t>(chunk * 512));
+  }
+  return b;
+}
+
+Stream make_stream(uint64_t blocks, uint64_t seed, Shape shape) {
   Stream s;
   Rng rng(seed);
   std::vector<uint64_t> first_pos;  // per unique block: where the stream first has it
@@ -70,13 +89,11 @@ Stream make_stream(uint64_t blocks, uint64_t seed) {
       ++s.duplicates;
       continue;
     }
-    std::vector<uint8_t> b(kBlock);
     const bool comp = rng.chance(1, 2);
     const uint64_t content_seed = seed * 1'000'003 + s.unique.size();
+    std::vector<uint8_t> b(kBlock);
     if (comp) {
-      datagen::fill({datagen::Kind::kRandom, content_seed, 0},
-                    MutableByteSpan(b).first(kRandomPrefix));
-      std::fill(b.begin() + kRandomPrefix, b.end(), static_cast<uint8_t>(0x5a));
+      b = compressible_block(shape, content_seed);
     } else {
       datagen::fill({datagen::Kind::kRandom, content_seed, 0}, b);
     }
@@ -88,19 +105,24 @@ Stream make_stream(uint64_t blocks, uint64_t seed) {
   return s;
 }
 
-class SpaceSavings : public ::testing::TestWithParam<VolumeAlgorithm> {};
+class SpaceSavings : public ::testing::TestWithParam<std::tuple<VolumeAlgorithm, Shape>> {};
 
-TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
-  const VolumeAlgorithm algorithm = GetParam();
-  const uint64_t seed = 90 + static_cast<uint64_t>(algorithm);
+TEST_P(SpaceSavings, WithinThreePercentOfTheIdeal) {
+  const auto [algorithm, shape] = GetParam();
+  const uint64_t seed = 90 + static_cast<uint64_t>(algorithm) + 10 * static_cast<uint64_t>(shape);
   SCOPED_TRACE("seed " + std::to_string(seed));
   const uint64_t blocks = testing::kScale > 1 ? 3000 : 6000;
-  const Stream s = make_stream(blocks, seed);
+  const Stream s = make_stream(blocks, seed, shape);
+  // The fragment sizes each shape promises: kPrefix's at most three to a block and more than
+  // four never; kHalfChunks' never two to a block.
+  const size_t min_fragment =
+      shape == Shape::kPrefix ? kMaxFragmentBytes / 4 : kMaxFragmentBytes / 2;
+  const size_t max_fragment = shape == Shape::kPrefix ? kMaxFragmentBytes / 3 : 2300;
 
   // Check the generator against the codec the volume uses: every compressible block gives a
-  // fragment of (1014, 1352] bytes, every incompressible one none.
+  // fragment of the shape's size, every incompressible one none worth storing.
   Accel& accel = *testing::shared_accel();
-  uint64_t u_comp = 0, u_incomp = 0;
+  uint64_t u_comp = 0, u_incomp = 0, fragment_bytes = 0;
   for (size_t u = 0; u < s.unique.size(); ++u) {
     CompressionJob job;
     prepare_compression(&job, algorithm, 0, s.unique[u]);
@@ -109,8 +131,9 @@ TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
     if (s.compressible[u]) {
       ++u_comp;
       ASSERT_TRUE(frag.has_value()) << "unique block " << u;
-      ASSERT_GT(frag->size(), kMaxFragmentBytes / 4) << "unique block " << u;
-      ASSERT_LE(frag->size(), kMaxFragmentBytes / 3) << "unique block " << u;
+      ASSERT_GT(frag->size(), min_fragment) << "unique block " << u;
+      ASSERT_LE(frag->size(), max_fragment) << "unique block " << u;
+      fragment_bytes += frag->size();
     } else {
       ++u_incomp;
       if (frag) {
@@ -118,7 +141,9 @@ TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
       }
     }
   }
-  const uint64_t ideal = u_incomp + (u_comp + 2) / 3;
+  const uint64_t extents = (u_comp + kMaxFragments - 1) / kMaxFragments;
+  const uint64_t ideal =
+      u_incomp + (fragment_bytes + kCompressedHeaderSize * extents + kBlockSize - 1) / kBlockSize;
   const uint64_t nonzero = blocks - s.zeros;
   // The fractions the stream promises, roughly (the first kDupDistance blocks hold no
   // duplicates).
@@ -183,7 +208,7 @@ TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
     ASSERT_TRUE(v.close().ok());
   }
 
-  const double tolerance = 0.02 * static_cast<double>(ideal);
+  const double tolerance = 0.03 * static_cast<double>(ideal);
   std::printf(
       "%s: %llu blocks, %llu zero, %llu duplicate, unique %llu compressible + %llu "
       "incompressible; ideal %llu data blocks, used %llu; saving %.1f%% (ideal %.1f%%); "
@@ -195,8 +220,9 @@ TEST_P(SpaceSavings, WithinTwoPercentOfTheIdeal) {
       100.0 * (1.0 - static_cast<double>(ideal) / nonzero),
       (unsigned long long)st.dedupe_advice_valid);
   EXPECT_EQ(st.logical_blocks_used, nonzero);
-  EXPECT_NEAR(static_cast<double>(st.data_blocks_used), static_cast<double>(ideal), tolerance);
-  EXPECT_NEAR(st.saving_percent, 100.0 * (1.0 - static_cast<double>(ideal) / nonzero), 2.0);
+  EXPECT_GE(st.data_blocks_used, ideal);
+  EXPECT_LE(static_cast<double>(st.data_blocks_used), static_cast<double>(ideal) + tolerance);
+  EXPECT_NEAR(st.saving_percent, 100.0 * (1.0 - static_cast<double>(ideal) / nonzero), 3.0);
   EXPECT_EQ(st.dedupe_advice_stale, 0u);
   EXPECT_GE(st.zero_blocks_written, s.zeros);
 
@@ -270,9 +296,13 @@ TEST(SpaceSavingsIndex, DedupeSurvivesReopenThroughTheSavedIndex) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, SpaceSavings,
-                         ::testing::Values(VolumeAlgorithm::kLz4, VolumeAlgorithm::kDeflate),
-                         [](const ::testing::TestParamInfo<VolumeAlgorithm>& p) {
-                           return std::string(to_string(p.param));
+                         ::testing::Combine(::testing::Values(VolumeAlgorithm::kLz4,
+                                                              VolumeAlgorithm::kDeflate),
+                                            ::testing::Values(Shape::kPrefix, Shape::kHalfChunks)),
+                         [](const ::testing::TestParamInfo<std::tuple<VolumeAlgorithm, Shape>>& p) {
+                           return std::string(to_string(std::get<0>(p.param))) +
+                                  (std::get<1>(p.param) == Shape::kPrefix ? "_prefix"
+                                                                          : "_half_chunks");
                          });
 
 }  // namespace

@@ -12,27 +12,10 @@
 #include <vector>
 
 #include "store/engine/volume_engine.h"
-#include "store/format/compressed_block.h"
 #include "store/format/layout.h"
 #include "store/volume/block_io.h"
 
 namespace accz::store {
-
-namespace {
-
-// `out.size() / kBlockSize` blocks from `pbn` on, in one backing-store read.
-StoreStatus read_blocks(BackingStore& dev, uint64_t pbn, MutableByteSpan out) {
-  const uint64_t blocks = out.size() / kBlockSize;
-  const uint64_t end = backing_blocks(dev);
-  if (pbn > end || blocks > end - pbn) {
-    return StoreStatus::InvalidArgument("blocks " + std::to_string(pbn) + " +" +
-                                        std::to_string(blocks) +
-                                        " are past the end of the backing store");
-  }
-  return dev.read(pbn * kBlockSize, out);
-}
-
-}  // namespace
 
 thread_local const VolumeEngine* VolumeEngine::in_engine_turn = nullptr;
 
@@ -43,6 +26,7 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
   uint64_t run_pbn = 0, run_first = 0, run_length = 0;
   uint64_t last_pbn = 0, last_index = 0;
   std::vector<std::pair<uint64_t, uint64_t>> copies;  // (from, to) block indexes
+  std::shared_ptr<ExtentReader> extent;
   auto read_run = [&] {
     if (run_length == 0) return;
     StoreStatus s =
@@ -96,19 +80,21 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
         run_first = i;
         run_length = 1;
         break;
-      case MapEntry::Kind::kFragment:
-        if (plan.block_pbns.empty() || plan.block_pbns.back() != e.pbn) {
-          auto block = std::make_shared<std::vector<uint8_t>>(kBlockSize);
-          StoreStatus s = read_block(dev_, e.pbn, *block);
-          if (!s.ok()) {
-            fail_op(op, StoreStatus::IoError("reading compressed block: " + s.message()));
-            break;
-          }
-          plan.blocks.push_back(std::move(block));
-          plan.block_pbns.push_back(e.pbn);
+      case MapEntry::Kind::kFragment: {
+        // Consecutive LBNs written together sit in consecutive slots of one extent.
+        if (extent == nullptr || extent->pbn() != e.pbn) extent = std::make_shared<ExtentReader>(e);
+        StoreResult<ByteSpan> src = extent->fragment(dev_, algorithm_code_, e);
+        if (!src.ok()) {
+          fail_op(op,
+                  src.status.code() == StoreErrc::kCorruption
+                      ? StoreStatus::Corruption("LBN " + std::to_string(lbn) + ": " +
+                                                src.status.message())
+                      : StoreStatus::IoError("reading compressed extent: " + src.status.message()));
+          break;
         }
-        plan.fragments.push_back({plan.blocks.size() - 1, e.slot, lbn, out});
+        plan.fragments.push_back({extent, src.value, out});
         break;
+      }
     }
   }
   if (op->error.load() == 0) read_run();
@@ -123,30 +109,21 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
 
 std::vector<VolumeEngine::ReadFragment*> VolumeEngine::fragments_of(Op* op, const ReadPlan& plan) {
   std::vector<ReadFragment*> out;
-  if (plan.fragments.empty()) return out;
+  if (plan.fragments.empty() || op->error.load() != 0) return out;
   const auto framing = fragment_framing(sb_.algorithm);
-  StoreResult<CompressedBlockView> view;
-  size_t parsed = SIZE_MAX;
+  if (!framing || accel_ == nullptr) {
+    fail_op(op, StoreStatus::Corruption("the volume's algorithm cannot expand fragments"));
+    return out;
+  }
   out.reserve(plan.fragments.size());
   for (const ReadPlan::Fragment& pf : plan.fragments) {
-    if (pf.block != parsed) {
-      view = parse_compressed_block(*plan.blocks[pf.block], algorithm_code_);
-      parsed = pf.block;
-    }
-    if (!view.ok() || pf.slot >= view.value.fragment_count || !framing || accel_ == nullptr) {
-      fail_op(op, StoreStatus::Corruption("LBN " + std::to_string(pf.lbn) +
-                                          " maps a fragment its block does not hold"));
-      for (ReadFragment* f : out) delete f;
-      out.clear();
-      break;
-    }
     auto* f = new ReadFragment;
     f->engine = this;
     f->op = op;
-    f->block = plan.blocks[pf.block];
+    f->extent = pf.extent;
     f->req.op = Operation::kDecompress;
     f->req.framing = *framing;
-    f->src[0] = view.value.fragments[pf.slot];
+    f->src[0] = pf.src;
     f->dst[0] = pf.dst;
     f->req.src = f->src;
     f->req.dst = f->dst;

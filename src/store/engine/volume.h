@@ -85,8 +85,12 @@ struct VolumeStats {
   uint64_t dedupe_advice_timeouts = 0;
   uint64_t zero_blocks_written = 0;  // writes of all-zero blocks (no space used)
   uint64_t compressed_fragments_written = 0;
-  uint64_t compressed_blocks_written = 0;
-  uint64_t incompressible_blocks = 0;  // stored whole: incompressible, or alone in its bin
+  uint64_t compressed_extents_written = 0;  // compressed extents (1 … 14 blocks each)
+  uint64_t compressed_blocks_written = 0;   // the blocks of those extents
+  // Stored whole: incompressible, alone in its bin, in a bin whose extent would have saved
+  // nothing, or in one no run of free blocks was left for (also counted below).
+  uint64_t incompressible_blocks = 0;
+  uint64_t extents_unplaced = 0;  // bins written whole for want of consecutive free blocks
   uint64_t packer_fragments_waiting = 0;
   uint64_t packer_bins_in_use = 0;
   uint64_t reference_limit_copies = 0;  // new copies made because a block hit the limit

@@ -371,8 +371,6 @@ void VolumeEngine::start_flush(Op* op) {
 
 void VolumeEngine::do_close() {
   flush_packer();
-  for (uint64_t pbn : reserve_) meta_->release(pbn);
-  reserve_.clear();
   StoreStatus s = deferred_error_;
   uint64_t generation = 0;
   if (!options_.read_only && !read_only_) {
@@ -471,7 +469,7 @@ void VolumeEngine::on_timer() {
                                 .count());
   const uint64_t timeout = uint64_t{options_.packer_timeout_ms} * 1000;
   if (now < timeout) return;
-  for (PackedBlock& pb : sealed_blocks(packer_.flush_older_than(now - timeout))) {
+  for (PackedBlock& pb : packer_.flush_older_than(now - timeout)) {
     write_packed(pb);
   }
 }

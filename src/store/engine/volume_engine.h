@@ -7,8 +7,10 @@
 //   - Requests are processed in the order they were queued (their sequence number), so the
 //     last-issued of overlapping writes ends up mapped, whatever order their compressions
 //     finish in: a block is remapped only if no later write of its LBN was remapped first.
-//   - A write whose blocks go to the packer is acknowledged once every block is binned, with a
-//     data block already reserved for each open bin, so a later seal cannot run out of space.
+//   - A write whose blocks go to the packer is acknowledged once every block is binned; each
+//     binned block keeps the block of space its write was promised until its extent is
+//     written, and an extent never takes more blocks than it has fragments (it is written
+//     whole otherwise), so a later seal cannot run out of space.
 //     If writing a sealed block fails, its acknowledged fragments are lost like writes in a
 //     disk's volatile cache: the next flush (or FUA write) reports kIoError.
 //   - A duplicate of a block still in flight follows it (at most 64 per block) and is mapped
@@ -57,6 +59,7 @@
 #include "store/engine/volume.h"
 #include "store/volume/block_codec.h"
 #include "store/volume/dedup_index.h"
+#include "store/volume/extent_reader.h"
 #include "store/volume/packer.h"
 #include "store/volume/volume_metadata.h"
 
@@ -124,16 +127,13 @@ class VolumeEngine final : public Volume {
   };
 
   // What a read found in flight and in the map: zeros, in-flight copies and whole blocks are
-  // already in the caller's buffer; fragments wait in the compressed blocks read for them.
+  // already in the caller's buffer; fragments wait in the compressed extents read for them.
   struct ReadPlan {
     struct Fragment {
-      size_t block = 0;  // index in blocks
-      uint8_t slot = 0;
-      uint64_t lbn = 0;
+      std::shared_ptr<ExtentReader> extent;  // holds `src`
+      ByteSpan src;
       MutableByteSpan dst;
     };
-    std::vector<std::shared_ptr<std::vector<uint8_t>>> blocks;
-    std::vector<uint64_t> block_pbns;
     std::vector<Fragment> fragments;
     uint64_t map_hits = 0;  // entries found by peek
   };
@@ -142,7 +142,7 @@ class VolumeEngine final : public Volume {
   struct ReadFragment {
     VolumeEngine* engine = nullptr;
     Op* op = nullptr;
-    std::shared_ptr<std::vector<uint8_t>> block;  // the compressed block, shared by its slots
+    std::shared_ptr<ExtentReader> extent;  // the compressed bytes, shared by its slots
     Request req;
     std::array<ByteSpan, 1> src;
     std::array<MutableByteSpan, 1> dst;
@@ -188,12 +188,11 @@ class VolumeEngine final : public Volume {
   void start_write(Op* op);
   void start_read(Op* op);
   // Fills `plan` for `op`: in-flight copies, zeros and whole blocks straight into op->out,
-  // compressed blocks read once each. `peek_only` (caller's thread, gate_ held shared): the
-  // map is read through its cache alone, and a page not cached returns false at once. A
-  // failure fails `op` and ends the plan (true).
+  // the blocks of compressed extents each read once. `peek_only` (caller's thread, gate_ held
+  // shared): the map is read through its cache alone, and a page not cached returns false at once.
+  // A failure fails `op` and ends the plan (true).
   bool gather_read(Op* op, bool peek_only, ReadPlan& plan);
-  // The plan's fragments, ready to expand; a fragment its block does not hold fails `op`
-  // (nothing returned then).
+  // The plan's fragments, ready to expand (nothing when `op` failed).
   std::vector<ReadFragment*> fragments_of(Op* op, const ReadPlan& plan);
   void start_unmap(Op* op);
   void start_flush(Op* op);
@@ -212,18 +211,16 @@ class VolumeEngine final : public Volume {
   void write_packed_slots(PackedBlock& pb);
   void release_held();
   void flush_packer();
-  StoreResult<uint64_t> take_block();
-  // Blocks a new write may still claim: free ones plus the packer's surplus reserve, less what
-  // writes already admitted were promised.
+  // A run of `blocks` free blocks (one for a whole block, more for an extent), committing
+  // first if W5 holds back enough freed ones.
+  StoreResult<uint64_t> take_blocks(uint64_t blocks);
+  // Blocks a new write may still claim: free ones less what writes already admitted were
+  // promised (a block waiting in the packer keeps its promise until its extent is written).
   uint64_t claimable() const;
   // Promises `blocks` to a write about to start, committing first if that frees enough;
   // false (nothing promised) when the volume cannot hold them.
   bool reserve_space(uint64_t blocks);
   void drop_reservation(BlockWork* b);
-  // Blocks sealed by the packer are counted until written, so that their reserved blocks
-  // are not handed to anyone else meanwhile.
-  std::vector<PackedBlock> sealed_blocks(std::vector<PackedBlock> blocks);
-  size_t reserved_for_packer() const { return packer_.bins_in_use() + sealed_unwritten_; }
   // Maps the block unless a later write of its LBN was mapped first; false if skipped.
   // Ends the block's in-flight record either way. A failed remap is returned.
   StoreResult<bool> map_block(BlockWork* b, const MapEntry& e);
@@ -273,11 +270,9 @@ class VolumeEngine final : public Volume {
   std::unique_ptr<VolumeMetadata> meta_;
   DedupIndex index_;
   Packer packer_;
-  std::vector<uint64_t> reserve_;  // blocks allocated for the packer's open and sealed bins
   // Blocks promised to admitted writes that have not claimed theirs yet: a write that cannot
   // have all it may need fails whole with kNoSpace before it changes anything.
   uint64_t reserved_ = 0;
-  size_t sealed_unwritten_ = 0;
   std::unordered_map<uint64_t, LbnRecord> inflight_;
   std::unordered_map<BlockHash, BlockWork*, HashOf> leaders_;
   uint64_t compressing_ = 0;

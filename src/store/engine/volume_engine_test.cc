@@ -926,6 +926,84 @@ TEST(EnginePacker, LoneFragmentsAreWrittenWhole) {
   ASSERT_TRUE(v->close().ok());
 }
 
+// As fio's buffer_compress_percentage=50 writes a block: every 512-byte chunk half random
+// bytes, half one repeated byte. Its fragment is just over 2 KiB, so two never share a block.
+std::vector<uint8_t> half_chunk_block(uint64_t seed) {
+  std::vector<uint8_t> b = random_block(seed);
+  for (size_t chunk = 0; chunk < kB; chunk += 512) std::fill_n(b.begin() + chunk + 256, 256, 0x5a);
+  return b;
+}
+
+// Thirteen such fragments share a seven-block extent (docs/format.md §8); its blocks are freed
+// as the fragments in them die, the first (the header) last; and a fragment whose blocks were
+// freed is no dedupe target even while its extent lives.
+TEST(EnginePacker, FragmentsOverHalfABlockShareExtents) {
+  Fixture f;
+  VolumeOptions o = f.options();
+  o.packer_timeout_ms = 60'000;  // only FLUSH writes the bins
+  {
+    auto v = Volume::open(*f.mem, o);
+    ASSERT_TRUE(v.ok());
+    std::vector<uint8_t> all;
+    for (uint64_t i = 0; i < 26; ++i) {
+      const std::vector<uint8_t> b = half_chunk_block(100 + i);
+      all.insert(all.end(), b.begin(), b.end());
+    }
+    ASSERT_TRUE(v.value->write_sync(0, all).ok());
+    ASSERT_TRUE(v.value->flush_sync().ok());
+    VolumeStats s = v.value->stats();
+    EXPECT_EQ(s.compressed_extents_written, 2u);
+    EXPECT_EQ(s.compressed_blocks_written, 14u);
+    EXPECT_EQ(s.compressed_fragments_written, 26u);
+    EXPECT_EQ(s.data_blocks_used, 14u);
+    EXPECT_EQ(read_back(*v.value, 0, 26), all);
+    ASSERT_TRUE(v.value->close().ok());
+  }
+  expect_consistent(*f.mem);
+  // Where the first extent's fragments lie: slot k holds bytes from about 40 + 2085k.
+  std::vector<MapEntry> e(13);
+  for (uint64_t i = 0; i < 13; ++i) e[i] = mapped(*f.mem, i);
+  for (uint64_t i = 0; i < 13; ++i) {
+    ASSERT_EQ(e[i].kind, MapEntry::Kind::kFragment) << i;
+    EXPECT_EQ(e[i].pbn, e[0].pbn);
+    EXPECT_EQ(e[i].slot, i);
+    EXPECT_EQ(e[i].extent, 6);
+  }
+  EXPECT_EQ(e[0].first, 0);
+  EXPECT_TRUE(e[1].spans);  // the first block holds one fragment and part of the next
+  EXPECT_EQ(e[12].first + e[12].spans, 6);  // the last fragment ends in the last block
+  std::vector<uint64_t> users;              // the slots whose bytes are in the extent's last block
+  for (uint64_t i = 0; i < 13; ++i) {
+    if (e[i].first + e[i].spans == 6) users.push_back(i);
+  }
+  ASSERT_FALSE(users.empty());
+  auto v = f.open(*f.mem);
+  for (uint64_t lbn : users) ASSERT_TRUE(v->write_sync(lbn * kB, random_block(900 + lbn)).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  // The overwrites take a block each; the extent gives back its last block.
+  EXPECT_EQ(v->stats().data_blocks_used, 14u + users.size() - 1);
+  const uint64_t stale_before = v->stats().dedupe_advice_stale;
+  // The dead fragment's bytes are still on disk, but its block is free: no sharing.
+  ASSERT_TRUE(v->write_sync(40 * kB, half_chunk_block(100 + users.back())).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  EXPECT_EQ(v->stats().dedupe_advice_stale, stale_before + 1);
+  // A live fragment of the same extent still dedupes.
+  const uint64_t valid_before = v->stats().dedupe_advice_valid;
+  ASSERT_TRUE(v->write_sync(41 * kB, half_chunk_block(100)).ok());
+  ASSERT_TRUE(v->flush_sync().ok());
+  EXPECT_EQ(v->stats().dedupe_advice_valid, valid_before + 1);
+  for (uint64_t i = 0; i < 26; ++i) {
+    const bool overwritten = std::find(users.begin(), users.end(), i) != users.end();
+    EXPECT_EQ(read_back(*v, i), overwritten ? random_block(900 + i) : half_chunk_block(100 + i))
+        << i;
+  }
+  EXPECT_EQ(read_back(*v, 40), half_chunk_block(100 + users.back()));
+  EXPECT_EQ(read_back(*v, 41), half_chunk_block(100));
+  ASSERT_TRUE(v->close().ok());
+  expect_consistent(*f.mem);
+  EXPECT_EQ(mapped(*f.mem, 41), e[0]);
+}
+
 }  // namespace
 }  // namespace accz::store
 

@@ -2,6 +2,7 @@
 // asynchronous compression, the packer with reserved blocks, whole-block writes, and trim /
 // write-zeroes. Data is always written before the remap that maps it; the journal commit's
 // pre-flush then makes it durable before the entry (W1).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <span>
@@ -11,6 +12,7 @@
 #include "store/format/compressed_block.h"
 #include "store/format/layout.h"
 #include "store/volume/block_io.h"
+#include "store/volume/extent_reader.h"
 
 namespace accz::store {
 
@@ -78,24 +80,23 @@ void VolumeEngine::process_block(BlockWork* b) {
 }
 
 StoreStatus VolumeEngine::read_data_block(const MapEntry& e, MutableByteSpan out) {
-  std::vector<uint8_t> block(kBlockSize);
-  MutableByteSpan target = e.kind == MapEntry::Kind::kWhole ? out : MutableByteSpan(block);
-  StoreStatus s = read_block(dev_, e.pbn, target);
-  if (!s.ok() || e.kind == MapEntry::Kind::kWhole) return s;
-  StoreResult<CompressedBlockView> view = parse_compressed_block(block, algorithm_code_);
-  if (!view.ok()) return view.status;
-  if (e.slot >= view.value.fragment_count || accel_ == nullptr) {
-    return StoreStatus::Corruption("fragment " + std::to_string(e.slot) + " of PBN " +
-                                   std::to_string(e.pbn) + " does not exist");
-  }
-  return decompress_fragment(*accel_, sb_.algorithm, view.value.fragments[e.slot], out);
+  if (e.kind == MapEntry::Kind::kWhole) return read_block(dev_, e.pbn, out);
+  ExtentReader extent(e);
+  StoreResult<ByteSpan> src = extent.fragment(dev_, algorithm_code_, e);
+  if (!src.ok()) return src.status;
+  if (accel_ == nullptr) return StoreStatus::Corruption("no device to expand fragments");
+  return decompress_fragment(*accel_, sb_.algorithm, src.value, out);
 }
 
 bool VolumeEngine::try_dedupe(BlockWork* b) {
   const std::optional<MapEntry> candidate = index_.find(b->hash);
   if (!candidate) return false;
-  // A free block may already be handed out for other contents: never share one.
-  if (meta_->refcount(candidate->pbn) == 0) {
+  // A free block may already be handed out for other contents: never share one. A fragment
+  // needs every block it references alive, not just its extent's first: the blocks of its
+  // bytes are freed as soon as no live fragment uses them.
+  const BlockRefs refs = candidate->referenced_blocks();
+  if (std::any_of(refs.begin(), refs.end(),
+                  [&](uint64_t pbn) { return meta_->refcount(pbn) == 0; })) {
     ++counters_.dedupe_advice_stale;
     index_.erase(b->hash);
     return false;
@@ -235,15 +236,8 @@ void VolumeEngine::compressed(BlockWork* b) {
   pack(b, *fragment);
 }
 
-std::vector<PackedBlock> VolumeEngine::sealed_blocks(std::vector<PackedBlock> blocks) {
-  sealed_unwritten_ += blocks.size();
-  return blocks;
-}
-
 uint64_t VolumeEngine::claimable() const {
-  const size_t packer_needs = reserved_for_packer();
-  const uint64_t surplus = reserve_.size() > packer_needs ? reserve_.size() - packer_needs : 0;
-  const uint64_t free = meta_->blocks_allocatable() + surplus;
+  const uint64_t free = meta_->blocks_allocatable();
   return free > reserved_ ? free - reserved_ : 0;
 }
 
@@ -261,16 +255,11 @@ void VolumeEngine::drop_reservation(BlockWork* b) {
   --reserved_;
 }
 
-StoreResult<uint64_t> VolumeEngine::take_block() {
-  if (reserve_.size() > reserved_for_packer()) {
-    const uint64_t pbn = reserve_.back();
-    reserve_.pop_back();
-    return {StoreStatus::Ok(), pbn};
-  }
-  StoreResult<uint64_t> r = meta_->allocate();
+StoreResult<uint64_t> VolumeEngine::take_blocks(uint64_t blocks) {
+  StoreResult<uint64_t> r = meta_->allocate_run(blocks);
   if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) {
     // W5 holds freed blocks back until their free is committed: committing may free some.
-    r = meta_->allocate();
+    r = meta_->allocate_run(blocks);
   }
   return r;
 }
@@ -278,7 +267,7 @@ StoreResult<uint64_t> VolumeEngine::take_block() {
 void VolumeEngine::store_whole(BlockWork* b) {
   // The promise is given back before claiming, so the claim may use the block it covered.
   drop_reservation(b);
-  StoreResult<uint64_t> pbn = take_block();
+  StoreResult<uint64_t> pbn = take_blocks(1);
   if (!pbn.ok()) {
     resolve_followers(b, nullptr, pbn.status);
     block_done(b, pbn.status);
@@ -305,21 +294,11 @@ void VolumeEngine::store_whole(BlockWork* b) {
 }
 
 void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
-  // Every open bin, and the one this fragment may open, has a block set aside, so sealing
-  // never runs out of space after the write was acknowledged.
-  drop_reservation(b);
-  while (reserve_.size() < reserved_for_packer() + 1) {
-    StoreResult<uint64_t> r = meta_->allocate();
-    if (r.status.code() == StoreErrc::kNoSpace && commit().ok()) r = meta_->allocate();
-    if (!r.ok()) {
-      block_done(b, r.status);
-      return forget_block(b);
-    }
-    reserve_.push_back(r.value);
-  }
-  std::vector<PackedBlock> sealed =
-      sealed_blocks(packer_.add(reinterpret_cast<uintptr_t>(b), fragment, now_us()));
-  // Acknowledge (the block and the duplicates following it) after the sealed blocks are
+  // The fragment keeps its block's promise until its extent is written: an extent never
+  // needs more blocks than it has fragments (or it is written whole, one block each), so
+  // sealing can never run out of space after the write was acknowledged.
+  std::vector<PackedBlock> sealed = packer_.add(reinterpret_cast<uintptr_t>(b), fragment, now_us());
+  // Acknowledge (the block and the duplicates following it) after the sealed extents are
   // written: a FUA completion commits, and must find this fragment mapped if its bin was
   // just sealed.
   std::vector<Op*> acked{detach(b)};
@@ -331,7 +310,7 @@ void VolumeEngine::pack(BlockWork* b, ByteSpan fragment) {
 }
 
 void VolumeEngine::write_packed(PackedBlock& pb) {
-  // A request finishing halfway through would commit (FUA) before the block's later slots
+  // A request finishing halfway through would commit (FUA) before the extent's later slots
   // are mapped: completions wait until every slot is settled.
   ++holding_;
   write_packed_slots(pb);
@@ -339,22 +318,29 @@ void VolumeEngine::write_packed(PackedBlock& pb) {
 }
 
 void VolumeEngine::write_packed_slots(PackedBlock& pb) {
-  --sealed_unwritten_;
-  const uint64_t pbn = reserve_.back();
-  reserve_.pop_back();
-  // A block holding one fragment takes the same space as the block it came from, so, as VDO
-  // does with a fragment it could not pack, the original is written whole in its place:
-  // reads of it then need no decompression. The BlockWork (the cookie) still holds it.
-  const bool lone = pb.cookies.size() == 1;
-  const ByteSpan payload =
-      lone ? ByteSpan(reinterpret_cast<BlockWork*>(pb.cookies[0])->data) : ByteSpan(pb.block);
-  StoreStatus s = write_block(dev_, pbn, payload);
+  const uint64_t blocks = pb.blocks();
+  // An extent of as many blocks as fragments saves nothing and would cost a decompression on
+  // every read, so, as VDO does with a fragment it could not pack, the originals are written
+  // whole instead; so are they when no run of free blocks is left for the extent. The
+  // BlockWorks (the cookies) still hold them, and each still holds its block's promise.
+  StoreResult<uint64_t> pbn = {StoreStatus::NoSpace("not worth an extent"), 0};
+  if (blocks < pb.cookies.size()) pbn = take_blocks(blocks);
+  if (!pbn.ok()) {
+    if (blocks < pb.cookies.size()) ++counters_.extents_unplaced;
+    for (uint64_t cookie : pb.cookies) {
+      auto* b = reinterpret_cast<BlockWork*>(cookie);
+      ++counters_.incompressible_blocks;  // stored whole, as the counter says
+      store_whole(b);
+    }
+    return;
+  }
+  StoreStatus s = write_blocks(dev_, pbn.value, pb.block);
   if (!s.ok()) {
-    meta_->release(pbn);
+    for (uint64_t i = 0; i < blocks; ++i) meta_->release(pbn.value + i);
     ++counters_.write_errors;
     ++packed_failures_;
     deferred_error_ =
-        StoreStatus::IoError("a packed block of acknowledged writes failed: " + s.message());
+        StoreStatus::IoError("a compressed extent of acknowledged writes failed: " + s.message());
     for (uint64_t cookie : pb.cookies) {
       auto* b = reinterpret_cast<BlockWork*>(cookie);
       resolve_followers(b, nullptr, deferred_error_);
@@ -363,16 +349,17 @@ void VolumeEngine::write_packed_slots(PackedBlock& pb) {
     }
     return;
   }
-  if (lone) {
-    ++counters_.incompressible_blocks;  // stored whole, as the counter says
-  } else {
-    ++counters_.compressed_blocks_written;
-    counters_.compressed_fragments_written += pb.cookies.size();
-  }
+  ++counters_.compressed_extents_written;
+  counters_.compressed_blocks_written += blocks;
+  counters_.compressed_fragments_written += pb.cookies.size();
+  const auto extent = static_cast<uint8_t>(blocks - 1);
+  // The packer's own header says where each fragment lies.
+  const CompressedHeader h = parse_compressed_header(pb.block, algorithm_code_).value;
   for (size_t slot = 0; slot < pb.cookies.size(); ++slot) {
     auto* b = reinterpret_cast<BlockWork*>(pb.cookies[slot]);
-    const MapEntry e =
-        lone ? MapEntry::whole(pbn) : MapEntry::fragment(pbn, static_cast<uint8_t>(slot));
+    const auto s8 = static_cast<uint8_t>(slot);
+    const auto first = static_cast<uint8_t>(h.first_block(s8));
+    const MapEntry e = MapEntry::fragment(pbn.value, s8, extent, first, h.last_block(s8) > first);
     StoreResult<bool> m = map_block(b, e);
     if (!m.ok()) {
       ++packed_failures_;
@@ -384,12 +371,14 @@ void VolumeEngine::write_packed_slots(PackedBlock& pb) {
     block_done(b, m.status);
     forget_block(b);
   }
-  // Every fragment was overwritten while it waited: the block holds nothing anyone maps.
-  if (meta_->refcount(pbn) == 0) meta_->release(pbn);
+  // Blocks whose fragments were all overwritten while they waited hold nothing anyone maps.
+  for (uint64_t i = 0; i < blocks; ++i) {
+    if (meta_->refcount(pbn.value + i) == 0) meta_->release(pbn.value + i);
+  }
 }
 
 void VolumeEngine::flush_packer() {
-  for (PackedBlock& pb : sealed_blocks(packer_.flush_all())) write_packed(pb);
+  for (PackedBlock& pb : packer_.flush_all()) write_packed(pb);
 }
 
 StoreResult<bool> VolumeEngine::map_block(BlockWork* b, const MapEntry& e) {
