@@ -17,7 +17,8 @@
 //
 // Where completions run: callbacks run on a device's worker thread, on the timeout thread
 // (requests that timed out or raced their abort), or — only for a device that completes
-// inside its own submit() — on the submitting thread. Result::device names the device whose
+// inside its own submit(), as the cpu device does for requests marked Request::inline_ok —
+// on the submitting thread. Result::device names the device whose
 // answer was delivered ("cpu" after a fallback).
 //
 // Backpressure: every instance queue is bounded. When the device and the floor are both full,

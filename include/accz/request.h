@@ -72,6 +72,12 @@ struct Request {
   uint32_t checksum_seed = 0;
   // Empty: the device chooses. Else a device that has engines runs only this one.
   std::string_view engine;
+  // A hint for small requests: a software device (the cpu floor) may run this one on the
+  // submitting thread, inside submit(), instead of handing it to a worker thread — for a
+  // 4 KiB decompression the hand-off (a wake-up each way) costs several times the work. The
+  // completion (the callback) then runs on the submitting thread before submit() returns.
+  // Devices that are not software ignore it; so does every device for requests not marked.
+  bool inline_ok = false;
 
   // --- buffers (see ownership above); read and written in list order ---
   std::span<const ByteSpan> src;

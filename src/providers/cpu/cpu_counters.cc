@@ -6,22 +6,31 @@
 
 namespace accz {
 
-void CpuCounters::record(const Request& req, std::chrono::steady_clock::time_point start,
-                         std::chrono::steady_clock::time_point now) {
+template <bool kShared>
+void CpuCounters::record_as(const Request& req, std::chrono::steady_clock::time_point start,
+                            std::chrono::steady_clock::time_point now) {
   const Result& r = req.result;
-  bump(requests_, 1);
-  bump(bytes_in_, r.consumed);
-  bump(bytes_out_, r.produced);
+  bump<kShared>(requests_, 1);
+  bump<kShared>(bytes_in_, r.consumed);
+  bump<kShared>(bytes_out_, r.produced);
   const auto status = static_cast<size_t>(r.status);
-  if (r.status != Status::kOk && status < errors_.size()) bump(errors_[status], 1);
+  if (r.status != Status::kOk && status < errors_.size()) bump<kShared>(errors_[status], 1);
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - start);
   const uint64_t v = ns.count() > 0 ? static_cast<uint64_t>(ns.count()) : 0;
-  bump(latency_total_, v);
-  if (v > latency_max_.load(std::memory_order_relaxed)) {
-    latency_max_.store(v, std::memory_order_relaxed);
-  }
+  bump<kShared>(latency_total_, v);
+  raise<kShared>(latency_max_, v);
   const size_t bucket = v == 0 ? 0 : static_cast<size_t>(std::bit_width(v) - 1);
-  bump(latency_log2_[std::min(bucket, latency_log2_.size() - 1)], 1);
+  bump<kShared>(latency_log2_[std::min(bucket, latency_log2_.size() - 1)], 1);
+}
+
+void CpuCounters::record(const Request& req, std::chrono::steady_clock::time_point start,
+                         std::chrono::steady_clock::time_point now) {
+  record_as<false>(req, start, now);
+}
+
+void CpuCounters::record_shared(const Request& req, std::chrono::steady_clock::time_point start,
+                                std::chrono::steady_clock::time_point now) {
+  record_as<true>(req, start, now);
 }
 
 void CpuCounters::add_to(DeviceStats* out) const {

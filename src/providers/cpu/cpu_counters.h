@@ -2,7 +2,9 @@
 // snapshot on request.
 //
 // Thread-safety: record() is called only by the instance's worker (single writer, so plain
-// relaxed load+store, no locked instructions); refused() by any submitter; add_to() by anyone.
+// relaxed load+store, no locked instructions); record_shared() (requests run inline on their
+// submitting threads), refused() by any submitter; add_to() by anyone. Keep record_shared()
+// on another CpuCounters than record(): a plain store there could undo a concurrent add.
 // Each counter is individually consistent, as accz/stats.h promises.
 #pragma once
 
@@ -21,6 +23,9 @@ class CpuCounters {
   // A finished request (its result filled in), taken at `start`, completed at `now`.
   void record(const Request& req, std::chrono::steady_clock::time_point start,
               std::chrono::steady_clock::time_point now);
+  // The same, from any thread (atomic read-modify-writes).
+  void record_shared(const Request& req, std::chrono::steady_clock::time_point start,
+                     std::chrono::steady_clock::time_point now);
   // `n` requests refused with kBusy.
   void refused(uint64_t n) { busy_.fetch_add(n, std::memory_order_relaxed); }
   // Adds this instance's counts to `out`.
@@ -28,8 +33,26 @@ class CpuCounters {
 
  private:
   using Counter = std::atomic<uint64_t>;
+  template <bool kShared>
+  void record_as(const Request& req, std::chrono::steady_clock::time_point start,
+                 std::chrono::steady_clock::time_point now);
+  template <bool kShared>
   static void bump(Counter& c, uint64_t v) {
-    c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+    if constexpr (kShared) {
+      c.fetch_add(v, std::memory_order_relaxed);
+    } else {
+      c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+    }
+  }
+  template <bool kShared>
+  static void raise(Counter& c, uint64_t v) {
+    uint64_t seen = c.load(std::memory_order_relaxed);
+    if constexpr (kShared) {
+      while (v > seen && !c.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
+      }
+    } else if (v > seen) {
+      c.store(v, std::memory_order_relaxed);
+    }
   }
 
   Counter requests_{0};

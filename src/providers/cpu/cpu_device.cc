@@ -86,8 +86,25 @@ class CpuDevice final : public Device {
     while (n < reqs.size() && supports(*reqs[n])) ++n;
     if (n == 0) return 0;
     Slot& slot = *slots_[instance % slots_.size()];
-    const size_t taken = slot.queue.push(reqs.first(n), std::chrono::steady_clock::now());
-    if (taken < n) slot.counters.refused(n - taken);
+    // Requests marked inline_ok run here, in order with the others: each run of unmarked
+    // ones is queued before the next marked one runs.
+    size_t taken = 0;
+    while (taken < n) {
+      if (reqs[taken]->inline_ok) {
+        run_here(reqs[taken]);
+        ++taken;
+        continue;
+      }
+      size_t end = taken + 1;
+      while (end < n && !reqs[end]->inline_ok) ++end;
+      const size_t queued =
+          slot.queue.push(reqs.subspan(taken, end - taken), std::chrono::steady_clock::now());
+      taken += queued;
+      if (taken < end) {
+        slot.counters.refused(n - taken);
+        break;
+      }
+    }
     return taken;
   }
 
@@ -101,6 +118,7 @@ class CpuDevice final : public Device {
   DeviceStats stats() const override {
     DeviceStats s;
     for (const auto& slot : slots_) slot->counters.add_to(&s);
+    inline_counters_.add_to(&s);
     return s;
   }
 
@@ -116,6 +134,15 @@ class CpuDevice final : public Device {
     if (requested != 0) return requested;
     const unsigned hw = std::thread::hardware_concurrency();
     return hw == 0 ? 1 : hw;
+  }
+
+  // A request run on the submitting thread: what a worker does with it, without the queue.
+  void run_here(Request* req) {
+    const auto start = std::chrono::steady_clock::now();
+    run_in_software(req);
+    req->result.device = device_name_;
+    inline_counters_.record_shared(*req, start, std::chrono::steady_clock::now());
+    sink_->complete(req);
   }
 
   void work(uint32_t index) {
@@ -145,6 +172,7 @@ class CpuDevice final : public Device {
   CompletionSink* const sink_;
   std::string_view device_name_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  CpuCounters inline_counters_;  // requests run on their submitting threads
 };
 
 }  // namespace

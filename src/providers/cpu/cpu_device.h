@@ -9,6 +9,10 @@
 // CpuDeviceOptions::name is another. Latency counts from internal.submitted when the router
 // set it, else from the device's own queueing time (kept in internal.device_data).
 //
+// A request marked Request::inline_ok runs inside submit()/submit_batch() on the submitting
+// thread, and its completion reaches the sink there, before submit returns; it takes no queue
+// slot, so it is never refused as busy.
+//
 // Thread-safety: as accz::Device (all entry points concurrent-safe).
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -208,6 +209,58 @@ TEST(CpuDevice, BatchTakesWhatFits) {
   for (size_t i = 0; i < slots.size(); ++i) {
     EXPECT_EQ(slots[i].completions.load(), i < 1 + taken + other ? 1 : 0) << i;
   }
+}
+
+// Requests marked inline_ok run on the submitting thread and are complete when submit
+// returns, in order with the queued ones around them; they take no queue slot.
+TEST(CpuDevice, InlineRequestsRunOnTheSubmittingThread) {
+  class ThreadSink : public CompletionSink {
+   public:
+    void complete(Request* req) override {
+      std::lock_guard lock(mu_);
+      on_[req] = std::this_thread::get_id();
+      static_cast<Slot*>(req->user)->completions.fetch_add(1);
+    }
+    std::thread::id thread_of(Request* req) {
+      std::lock_guard lock(mu_);
+      return on_.count(req) ? on_[req] : std::thread::id{};
+    }
+
+   private:
+    std::mutex mu_;
+    std::map<Request*, std::thread::id> on_;
+  } sink;
+  constexpr uint32_t kDepth = 2;
+  auto dev = make_cpu_device({.instances = 1, .queue_depth = kDepth}, &sink);
+  std::vector<Slot> slots(6);
+  for (Slot& x : slots) x.prepare(sample(), Framing::kLz4Block);
+  for (size_t i : {0, 2, 3, 5}) slots[i].req.inline_ok = true;
+  std::vector<Request*> batch;
+  for (Slot& x : slots) batch.push_back(&x.req);
+  // 0 inline, 1 queued, 2 and 3 inline, 4 queued (the queue's second slot), 5 inline.
+  ASSERT_EQ(dev->submit_batch(batch, 0), slots.size());
+  for (size_t i : {0, 2, 3, 5}) {
+    EXPECT_EQ(slots[i].completions.load(), 1) << i;
+    EXPECT_EQ(sink.thread_of(&slots[i].req), std::this_thread::get_id()) << i;
+    EXPECT_EQ(slots[i].req.result.status, Status::kOk) << i;
+    EXPECT_EQ(slots[i].req.result.device, "cpu");
+  }
+  for (int spin = 0; spin < 10000 && slots[1].completions + slots[4].completions < 2; ++spin) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (size_t i : {1, 4}) {
+    EXPECT_EQ(slots[i].completions.load(), 1) << i;
+    EXPECT_NE(sink.thread_of(&slots[i].req), std::this_thread::get_id()) << i;
+  }
+  // Every request is counted once, inline or not.
+  EXPECT_EQ(dev->stats().requests, slots.size());
+  EXPECT_EQ(dev->stats().bytes_in, slots.size() * sample().size());
+  // And a lone inline submit is done when submit() returns.
+  Slot one;
+  one.prepare(sample(), Framing::kGzip);
+  one.req.inline_ok = true;
+  ASSERT_EQ(dev->submit(&one.req, 0), Status::kOk);
+  EXPECT_EQ(one.completions.load(), 1);
 }
 
 TEST(CpuDevice, UnsupportedIsRefusedUpFront) {
