@@ -19,6 +19,12 @@ namespace accz::store {
 
 thread_local const VolumeEngine* VolumeEngine::in_engine_turn = nullptr;
 
+namespace {
+
+constexpr size_t kInlineFragments = 2;
+
+}  // namespace
+
 bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
   // Whole blocks of consecutive LBNs at consecutive PBNs are read with one call; a block that
   // shares the previous whole block's PBN (a duplicate written right after its original, as
@@ -81,8 +87,11 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
         run_length = 1;
         break;
       case MapEntry::Kind::kFragment: {
-        // Consecutive LBNs written together sit in consecutive slots of one extent.
-        if (extent == nullptr || extent->pbn() != e.pbn) extent = std::make_shared<ExtentReader>(e);
+        // Consecutive LBNs written together sit in consecutive slots of one extent: a read
+        // that goes on for as many blocks as the extent has reads it whole, in one call.
+        if (extent == nullptr || extent->pbn() != e.pbn) {
+          extent = std::make_shared<ExtentReader>(e, op->blocks - i >= e.blocks());
+        }
         StoreResult<ByteSpan> src = extent->fragment(dev_, algorithm_code_, e);
         if (!src.ok()) {
           fail_op(op,
@@ -166,12 +175,17 @@ bool VolumeEngine::read_here(Op* op) {
   // All in one batch, even one fragment: Accel::run() would hand each to a device worker
   // too and wait for it, holding up the caller's next request (the store_engine benchmark's
   // deflate reads ran at 60 % of the batched speed that way).
+  // A read of a fragment or two (a random 4 KiB read) expands them here when the software
+  // device does it: a hand-off to a worker and back costs several times an lz4 or zstd
+  // decompression of 4 KiB. Longer reads keep every worker busy instead.
+  const bool here = fragments.size() <= kInlineFragments;
   if (!fragments.empty()) {
     op->pending.fetch_add(fragments.size());
     std::vector<Request*> reqs;
     reqs.reserve(fragments.size());
     for (ReadFragment* f : fragments) {
       f->req.on_complete = &VolumeEngine::on_decompressed;
+      f->req.inline_ok = here;
       reqs.push_back(&f->req);
     }
     send_decompressions(reqs);

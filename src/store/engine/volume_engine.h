@@ -34,7 +34,9 @@
 //     in-flight copy of each block, else its map entry from a cached page (peek: no I/O, no
 //     change to the cache), then the data blocks, read into the caller's buffer (whole) or
 //     its own (compressed). It drops the gate before sending the fragments to the Accel
-//     (one batch; they complete on device threads). A page not cached,
+//     (one batch; they complete on device threads, except that a read of one or two
+//     fragments marks them inline_ok, so the software device expands them on the caller's
+//     thread rather than pay two hand-offs for 4 KiB). A page not cached,
 //     or an engine waiting for the gate, sends the request to the engine as before.
 //   - Holding the shared gate from the lookup through the read of the data block is what
 //     makes this safe: a block is freed and handed out again (allocate, release, remap) only

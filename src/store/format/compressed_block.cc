@@ -42,7 +42,7 @@ StoreResult<CompressedHeader> parse_compressed_header(ByteSpan head, uint8_t alg
   auto bad = [](const std::string& why) -> StoreResult<CompressedHeader> {
     return {StoreStatus::Corruption("compressed block: " + why), {}};
   };
-  if (head.size() < kBlockSize) return bad("shorter than a block");
+  if (head.size() < kCompressedHeaderSize) return bad("shorter than its header");
   const uint8_t* p = head.data();
   if (le::load32(p) != kMagicCompressed) return bad("bad magic");
   if (le::load32(p + kHeaderCrcOffset) != crc32c(head.first(kHeaderCrcOffset))) {

@@ -51,7 +51,7 @@ uint64_t extent_blocks_for(uint64_t fragment_bytes);
 void encode_compressed_block(uint8_t algorithm, std::span<const ByteSpan> fragments,
                              MutableByteSpan out);
 
-// `head`: at least the extent's first block (only its first 4096 bytes are read).
+// `head`: at least the header, the extent's first 40 bytes (nothing past them is read).
 // `algorithm`: the volume's code; a block written with another is rejected as corrupt.
 StoreResult<CompressedHeader> parse_compressed_header(ByteSpan head, uint8_t algorithm);
 

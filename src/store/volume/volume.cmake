@@ -26,7 +26,8 @@ accz_test(store_volume_test SOURCES
   ${_dir}/volume_metadata_test.cc
   ${_dir}/checker_test.cc
   ${_dir}/dedup_index_test.cc
-  ${_dir}/packer_test.cc)
+  ${_dir}/packer_test.cc
+  ${_dir}/extent_reader_test.cc)
 
 # Compression through the core's Accel runs on device worker threads.
 target_sources(accz PRIVATE ${_dir}/block_codec.cc)
