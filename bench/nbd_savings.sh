@@ -6,10 +6,11 @@
 #
 # What the settings imply, naively: half the blocks are duplicates and the other half shrink
 # to (100 - P)% of a block, so 1 - 0.5 * (100 - P)/100 is saved. A block store that allocates
-# whole 4 KiB blocks and packs compressed fragments into them (VDO, and accz: up to 14 per
-# block, 4056 bytes of room) can only get there when fragments pack tightly: fio makes each
-# 512-byte chunk P% a repeated byte and the rest random, so at P = 50 every fragment is just
-# over half a block and stands alone; the column "per block" shows how many shared a block.
+# whole 4 KiB blocks gets there only as closely as its fragments pack: fio makes each 512-byte
+# chunk P% a repeated byte and the rest random, so at P = 50 every fragment is just over half a
+# block. Packed one block at a time (VDO, and accz before format v2) such fragments never
+# share; accz's compressed extents run them across block boundaries (docs/format.md §8).
+# "per block" is fragments per data block of the compressed extents written.
 #
 # Usage: bench/nbd_savings.sh [--accz PATH] [--dir DIR] [--size SIZE] [P ...]
 set -euo pipefail
@@ -42,8 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "| compress % | implied saving | saved | data blocks | fragments | per block |"
-echo "|---:|---:|---:|---:|---:|---:|"
+echo "| compress % | implied saving | saved | data blocks | fragments | extents | per block |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
 for p in "${percents[@]}"; do
   rm -f "$work/vol.img" "$work/sock"
   "$accz" vol create "$work/vol.img" --size 16G >/dev/null
@@ -68,6 +69,6 @@ implied = 100 * (1 - 0.5 * (100 - p) / 100)
 frags, blocks = s["compressed_fragments_written"], s["compressed_blocks_written"]
 per = f"{frags / blocks:.2f}" if blocks else "-"
 print(f"| {p} | {implied:.1f}% | {s['saving_percent']:.1f}% | {s['data_blocks_used']} | "
-      f"{frags} | {per} |")
+      f"{frags} | {s['compressed_extents_written']} | {per} |")
 PY
 done

@@ -117,12 +117,14 @@ void write_all(int fd, const std::string& text) {
 // At exit (or unload). One write() of the whole report to an O_APPEND file, so the reports of
 // a process tree sharing ACCZ_ZLIB_STATS do not interleave.
 __attribute__((destructor)) void print_report() {
-  const Config& c = config();
-  if (!c.stats) return;
   // A process that made no zlib calls (a shell, a wrapper script on the way to the real
-  // program) would only add noise to the report of a process tree.
+  // program) would only add noise to the report of a process tree; and nothing is counted
+  // with statistics off. Either way it must not read the configuration (a file, perhaps
+  // with errors to print) for the first time on its way out.
   const std::string text = report();
   if (text.empty()) return;
+  const Config& c = config();
+  if (!c.stats) return;
   if (c.stats_path.empty()) {
     write_all(STDERR_FILENO, text);
     return;

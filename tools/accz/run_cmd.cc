@@ -31,7 +31,9 @@ constexpr const char* kUsage =
     "  --stats    print what went where (engines, calls, bytes, fallbacks to zlib) on exit\n"
     "  --preload  use LD_PRELOAD instead of LD_LIBRARY_PATH (for programs with an RPATH)\n"
     "Environment: ACCZ_ZLIB_DROPIN_DIR names the drop-in directory; ACCZ_ZLIB_ENGINES,\n"
-    "ACCZ_ZLIB_LOG and ACCZ_ZLIB_STATS configure the drop-in (see src/zlib/config.h).\n"
+    "ACCZ_ZLIB_LOG, ACCZ_ZLIB_STATS and the other ACCZ_ZLIB_* variables configure the\n"
+    "drop-in, as do NAME=VALUE lines in the file ACCZ_ZLIB_CONFIG names (default\n"
+    "/etc/accz/zlib.conf; the environment wins); see src/zlib/config.h.\n"
     "Exit status: CMD's, 128+N if signal N ended it, 126/127 if it could not be run.\n";
 
 bool has_dropin(const fs::path& dir) {
