@@ -39,23 +39,41 @@ StoreResult<BlockMapCache::Page*> BlockMapCache::page(uint64_t index) {
   return {StoreStatus::Ok(), raw};
 }
 
+std::list<uint64_t>::iterator BlockMapCache::clean_victim() {
+  // From the least recently used end. A clean page peeked at since it was last here moves to
+  // the front instead (its flag cleared), and the walk goes on with the page that was before
+  // it; each page is looked at once at most, plus once more for the first page if it moved.
+  auto base = lru_.end();  // the page looked at is the one before `base`
+  for (size_t left = lru_.size(); left > 0 && base != lru_.begin(); --left) {
+    const auto cur = std::prev(base);
+    const Page& p = *pages_.at(*cur);
+    if (p.dirty()) {
+      base = cur;
+    } else if (p.peeked.exchange(false, std::memory_order_relaxed)) {
+      lru_.splice(lru_.begin(), lru_, cur);
+    } else {
+      return cur;
+    }
+  }
+  // Every clean page had been peeked: they are all at the front now, flags cleared.
+  auto oldest = std::find_if(lru_.rbegin(), lru_.rend(),
+                             [this](uint64_t i) { return !pages_.at(i)->dirty(); });
+  return oldest == lru_.rend() ? lru_.end() : std::prev(oldest.base());
+}
+
 StoreStatus BlockMapCache::evict_one() {
-  auto find_clean = [this]() {
-    return std::find_if(lru_.rbegin(), lru_.rend(),
-                        [this](uint64_t i) { return !pages_.at(i)->dirty(); });
-  };
-  auto victim = find_clean();
-  if (victim == lru_.rend()) {
+  auto victim = clean_victim();
+  if (victim == lru_.end()) {
     StoreStatus s = write_back_committed();
     if (!s.ok()) return s;
-    victim = find_clean();
+    victim = clean_victim();
   }
-  if (victim == lru_.rend()) {
+  if (victim == lru_.end()) {
     return StoreStatus::NoSpace(
         "block map cache: every cached page holds uncommitted changes; commit the journal");
   }
   const uint64_t index = *victim;
-  lru_.erase(std::next(victim).base());
+  lru_.erase(victim);
   pages_.erase(index);
   ++stats_.evictions;
   return StoreStatus::Ok();
@@ -76,6 +94,9 @@ std::optional<MapEntry> BlockMapCache::peek(uint64_t lbn) const {
   if (lbn >= sb_.geometry.logical_blocks) return std::nullopt;
   auto it = pages_.find(lbn / kMapEntriesPerPage);
   if (it == pages_.end()) return std::nullopt;
+  // Readers of one page would all write the same cache line: only the first one writes.
+  std::atomic<bool>& peeked = it->second->peeked;
+  if (!peeked.load(std::memory_order_relaxed)) peeked.store(true, std::memory_order_relaxed);
   return decode_map_entry(it->second->s.data[lbn % kMapEntriesPerPage]);
 }
 

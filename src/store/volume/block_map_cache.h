@@ -11,21 +11,24 @@
 //     committed end the owner reports with set_committed_end()), always to the copy that
 //     does not hold its newest durable version, and each write is flushed before the page can
 //     be written again, so a crash tears at most one copy (W4).
-//   - Eviction drops the least recently used clean page; when there is none it first writes
-//     back every committed dirty page (one flush for the batch). If every page holds
+//   - Eviction drops the least recently used clean page, except that a page peek() found
+//     since it was last considered gets a second chance (it goes to the front once, as in
+//     CLOCK), so pages only readers use stay cached; when there is no clean page it first
+//     writes back every committed dirty page (one flush for the batch). If every page holds
 //     uncommitted changes, lookup/update fail with kNoSpace and change nothing: the owner
 //     must commit the journal and retry.
 //   - oldest_unwritten_point() tells the owner how far the journal head may advance (W3).
 //   - After a failed write or flush the cache is read-only (kReadOnly): which copy holds
 //     what is no longer known, and only reopening (replay) can tell.
 //   - peek() answers from a cached page only: no I/O, no change to the cache, its LRU order
-//     or its stats.
+//     or its stats; it only marks the page as used (an atomic flag eviction reads).
 //
 // Thread-safety: not thread-safe; one owner (the engine's metadata thread) makes every call,
 // except that peek() (const) may run on several threads at once while no other call runs
 // (the owner serialises them, e.g. with a reader/writer lock).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -81,12 +84,16 @@ class BlockMapCache {
     LoadedMapPage s;
     uint64_t first_unwritten = 0;  // point of the oldest change not yet durable; 0 if clean
     std::list<uint64_t>::iterator lru;
+    // Set by peek() (several readers at once), cleared by eviction's second chance.
+    mutable std::atomic<bool> peeked{false};
     bool dirty() const { return first_unwritten != 0; }
   };
 
   StoreResult<Page*> page(uint64_t index);
   // Makes room for one more page. REQUIRES: pages_.size() >= capacity_.
   StoreStatus evict_one();
+  // The clean page to evict (second chance for peeked ones), or lru_.end() if none is clean.
+  std::list<uint64_t>::iterator clean_victim();
   StoreStatus fail(StoreStatus s);
 
   BackingStore& dev_;

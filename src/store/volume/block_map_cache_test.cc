@@ -90,16 +90,35 @@ TEST_F(BlockMapCacheTest, PeekAnswersFromCachedPagesOnlyAndChangesNothing) {
   EXPECT_FALSE(cache.peek(kLogical).has_value());  // beyond the volume
   const BlockMapCacheStats before = cache.stats();
   ASSERT_TRUE(cache.lookup(kMapEntriesPerPage).ok());
-  // peek() leaves the LRU order alone: page 0, touched only by peeks since page 1 was
-  // loaded, is the one evicted for a third page once both are clean.
   cache.set_committed_end(p + 1);
   ASSERT_TRUE(cache.write_back_committed().ok());
+  // Page 0 is the least recently used, but readers peeked at it since: it gets a second
+  // chance, and page 1 is evicted for a third page.
   for (int i = 0; i < 10; ++i) EXPECT_EQ(cache.peek(5), e);
   ASSERT_TRUE(cache.lookup(2 * kMapEntriesPerPage + 1).ok());
-  EXPECT_FALSE(cache.peek(5).has_value());
-  EXPECT_TRUE(cache.peek(kMapEntriesPerPage).has_value());
+  EXPECT_EQ(cache.peek(5), e);
+  EXPECT_FALSE(cache.peek(kMapEntriesPerPage).has_value());
+  // Peeks count no hits and read nothing.
   EXPECT_EQ(cache.stats().hits, before.hits);
+  EXPECT_EQ(cache.stats().misses, before.misses + 2);
   EXPECT_EQ(on_disk(5), e);
+}
+
+TEST_F(BlockMapCacheTest, ASecondChanceIsUsedUpByEviction) {
+  BlockMapCache cache(dev_, sb_, 2);
+  ASSERT_TRUE(cache.lookup(0).ok());
+  ASSERT_TRUE(cache.lookup(kMapEntriesPerPage).ok());
+  ASSERT_TRUE(cache.peek(0).has_value());
+  ASSERT_TRUE(cache.peek(kMapEntriesPerPage).has_value());
+  // Both peeked: both go to the front once, flags cleared; the least recent of them (page 0)
+  // is evicted after all, and page 1, not peeked again, goes next.
+  ASSERT_TRUE(cache.lookup(2 * kMapEntriesPerPage).ok());
+  EXPECT_FALSE(cache.peek(0).has_value());
+  EXPECT_TRUE(cache.peek(kMapEntriesPerPage).has_value());
+  ASSERT_TRUE(cache.lookup(3 * kMapEntriesPerPage).ok());  // page 1 was peeked just now
+  EXPECT_TRUE(cache.peek(kMapEntriesPerPage).has_value());
+  EXPECT_FALSE(cache.peek(2 * kMapEntriesPerPage).has_value());
+  EXPECT_EQ(cache.pages_cached(), 2u);
 }
 
 TEST_F(BlockMapCacheTest, UncommittedPagesAreNeitherWrittenNorEvicted) {
