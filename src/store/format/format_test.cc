@@ -131,6 +131,29 @@ TEST(Superblock, RoundTrips) {
   EXPECT_EQ(r.value, sb);
 }
 
+TEST(Superblock, MappedCountOfACleanCloseRoundTripsAndIsUnknownOtherwise) {
+  Superblock sb = sample_superblock();
+  std::vector<uint8_t> block(kBlockSize);
+  for (uint64_t n : {uint64_t{0}, uint64_t{12345}}) {
+    sb.mapped_at_close = n;
+    encode_superblock(sb, block);
+    EXPECT_EQ(le::load64(block.data() + 160), n + 1);  // 0 on disk means unknown
+    auto r = decode_superblock(block, 20000);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value.mapped_at_close, n);
+  }
+  // A dirty superblock's count means nothing: the session may have changed the map.
+  sb.state = VolumeState::kDirty;
+  encode_superblock(sb, block);
+  EXPECT_FALSE(decode_superblock(block, 20000).value.mapped_at_close.has_value());
+  // Minor 0 kept the bytes zero.
+  sb.state = VolumeState::kClean;
+  sb.mapped_at_close.reset();
+  encode_superblock(sb, block);
+  EXPECT_EQ(le::load64(block.data() + 160), 0u);
+  EXPECT_FALSE(decode_superblock(block, 20000).value.mapped_at_close.has_value());
+}
+
 TEST(Superblock, CorruptChecksumIsRejected) {
   std::vector<uint8_t> block(kBlockSize);
   encode_superblock(sample_superblock(), block);

@@ -18,7 +18,8 @@ inline constexpr uint64_t kBlockHeaderSize = 32;   // the shared metadata block 
 // for writing (the dirty superblock is written with this build's major).
 inline constexpr uint16_t kSuperblockVersionMajor = 2;
 inline constexpr uint16_t kOldestReadableVersionMajor = 1;
-inline constexpr uint16_t kSuperblockVersionMinor = 0;
+// Minor 1 added the mapped-block count of a clean close (superblock offset 160).
+inline constexpr uint16_t kSuperblockVersionMinor = 1;
 inline constexpr uint16_t kMetadataBlockVersion = 1;
 // Version 2 adds the extent length (byte 5); version-1 blocks (byte 5 zero) still read.
 inline constexpr uint8_t kCompressedBlockVersion = 2;

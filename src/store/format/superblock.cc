@@ -37,6 +37,7 @@ enum Offset : size_t {
   kJournalNextSeq = 136,
   kIndexGeneration = 144,
   kCreated = 152,
+  kMappedAtClose = 160,  // minor 1: the count + 1; 0 unknown
 };
 
 }  // namespace
@@ -84,6 +85,7 @@ void encode_superblock(const Superblock& sb, MutableByteSpan block) {
   le::store64(p + kJournalNextSeq, sb.journal_next_seq);
   le::store64(p + kIndexGeneration, sb.index_generation);
   le::store64(p + kCreated, sb.created_unix_seconds);
+  le::store64(p + kMappedAtClose, sb.mapped_at_close ? *sb.mapped_at_close + 1 : 0);
   le::store32(p + kChecksumOffset, crc32c(block.first(kChecksumOffset)));
 }
 
@@ -139,6 +141,11 @@ StoreResult<Superblock> decode_superblock(ByteSpan block, uint64_t backing_block
   sb.journal_next_seq = le::load64(p + kJournalNextSeq);
   sb.index_generation = le::load64(p + kIndexGeneration);
   sb.created_unix_seconds = le::load64(p + kCreated);
+  // Minor 0 kept these bytes zero, which reads as unknown.
+  if (const uint64_t m = le::load64(p + kMappedAtClose);
+      m != 0 && sb.state == VolumeState::kClean) {
+    sb.mapped_at_close = m - 1;
+  }
   if (sb.journal_next_seq == 0) return bad("journal sequence 0 (sequences start at 1)");
   StoreStatus s = validate_geometry(g, backing_blocks);
   if (!s.ok()) return {s, {}};

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "accz/types.h"
@@ -29,7 +30,7 @@ enum class VolumeState : uint8_t { kClean = 0, kDirty = 1 };
 
 struct Superblock {
   uint16_t version_major = kSuperblockVersionMajor;
-  uint16_t version_minor = 0;
+  uint16_t version_minor = kSuperblockVersionMinor;
   uint64_t nonce = 0;
   uint64_t generation = 0;  // +1 per write; stored at PBN generation % 2
   Geometry geometry;
@@ -40,6 +41,10 @@ struct Superblock {
   uint64_t journal_next_seq = 1;
   uint64_t index_generation = 0;  // 0: no valid saved index
   uint64_t created_unix_seconds = 0;
+  // On a clean superblock: how many LBNs map to data (whole or fragment), so an open need not
+  // read every map page to learn it. Unknown (nullopt) on a dirty one, and in superblocks
+  // written before minor 1.
+  std::optional<uint64_t> mapped_at_close;
 
   bool operator==(const Superblock&) const = default;
 };
@@ -47,8 +52,8 @@ struct Superblock {
 // PBN of the copy a superblock of this generation is written to.
 constexpr uint64_t superblock_pbn(uint64_t generation) { return generation % 2; }
 
-// REQUIRES: block.size() == 4096. Writes versions 1.0 whatever sb.version_* say: this build
-// writes only the format it knows.
+// REQUIRES: block.size() == 4096. Writes this build's versions (layout.h) whatever
+// sb.version_* say: it writes only the format it knows.
 void encode_superblock(const Superblock& sb, MutableByteSpan block);
 
 // `backing_blocks`: the backing store's size in 4 KiB blocks, for the geometry check.

@@ -137,6 +137,13 @@ StoreResult<CheckReport> check_volume(BackingStore& dev, const Superblock& sb,
     if (kind[s] & kHeadRef) ++report.compressed_extents;
   }
 
+  if (sb.state == VolumeState::kClean && sb.mapped_at_close &&
+      *sb.mapped_at_close != report.lbns_mapped) {
+    problems.add("superblock: " + std::to_string(*sb.mapped_at_close) +
+                 " LBNs mapped at the last clean close, but the map has " +
+                 std::to_string(report.lbns_mapped));
+  }
+
   for (uint64_t j = 0; j < g.refcount_blocks; ++j) {
     auto counts = read_structure<RefcountArray>(
         dev, g.refcount_start + 2 * j,

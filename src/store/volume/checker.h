@@ -7,12 +7,13 @@
 // finds: map entries no writer produces or pointing outside the data region, a block mapped
 // both whole and as fragments, a fragment whose extent has no valid compressed header, another
 // length than its header's, too few fragments, or bytes in other blocks than its entry says,
-// and any count that differs from the number of map entries referencing its block (or exceeds
+// any count that differs from the number of map entries referencing its block (or exceeds
 // 254; a fragment's entry references its extent's first block and the blocks its bytes are
-// in). Copies that are torn or corrupt are counted, not reported as problems: a crash may tear
-// one copy and §4 says recovery ignores it. The result is meaningful when every journal entry
-// is applied to the map and counts: after a clean close, or right after open_volume() (whose
-// replay writes everything back). Memory: 3 bytes per data block.
+// in), and a clean superblock's mapped-block count that differs from the map's. Copies that are
+// torn or corrupt are counted, not reported as problems: a crash may tear one copy and §4 says
+// recovery ignores it. The result is meaningful when every journal entry is applied to the map and
+// counts: after a clean close, or right after open_volume() (whose replay writes everything back).
+// Memory: 3 bytes per data block.
 //
 // Thread-safety: a function; nobody may write the volume while it runs.
 #pragma once

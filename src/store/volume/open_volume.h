@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "store/backing/backing_store.h"
 #include "store/format/superblock.h"
@@ -26,7 +27,10 @@ struct OpenOptions {
 };
 
 struct OpenedVolume {
-  Superblock sb;                        // as now on disk (dirty unless read-only)
+  Superblock sb;  // as now on disk (dirty unless read-only)
+  // What the last clean close counted of LBNs mapped to data; nullopt after a crash or from
+  // a writer before minor 1.
+  std::optional<uint64_t> mapped_at_close;
   uint64_t first_sequence = 1;          // the session's first journal sequence
   bool was_dirty = false;               // the last session did not close cleanly
   uint64_t saved_index_generation = 0;  // the index saved by the last clean close, if any
@@ -35,9 +39,11 @@ struct OpenedVolume {
 
 StoreResult<OpenedVolume> open_volume(BackingStore& dev, const OpenOptions& options = {});
 
-// Marks `sb` clean with the journal continuing at `next_sequence` and the saved index's
-// generation (0: none), and writes it.
+// Marks `sb` clean with the journal continuing at `next_sequence`, the saved index's
+// generation (0: none) and the number of LBNs mapped to data (nullopt: not counted; the
+// next open counts them), and writes it.
 StoreStatus close_volume(BackingStore& dev, Superblock* sb, uint64_t next_sequence,
-                         uint64_t index_generation = 0);
+                         uint64_t index_generation = 0,
+                         std::optional<uint64_t> mapped = std::nullopt);
 
 }  // namespace accz::store

@@ -44,6 +44,7 @@ StoreResult<Superblock> create_volume(BackingStore& dev, const CreateOptions& o)
   sb.state = VolumeState::kClean;
   sb.journal_next_seq = 1;
   sb.index_generation = 0;
+  sb.mapped_at_close = 0;  // nothing is mapped yet: the first open need not read the map
   sb.created_unix_seconds = static_cast<uint64_t>(std::time(nullptr));
   // Both copies, so that no superblock of an earlier volume is left to win a later choice.
   StoreStatus s = write_copy(dev, sb);

@@ -113,7 +113,7 @@ StoreStatus VolumeMetadata::checkpoint() {
   return StoreStatus::Ok();
 }
 
-StoreStatus VolumeMetadata::close(uint64_t index_generation) {
+StoreStatus VolumeMetadata::close(uint64_t index_generation, std::optional<uint64_t> mapped) {
   if (closed_) return StoreStatus::Ok();
   if (read_only_) {
     closed_ = true;  // nothing was written, so the superblock stays as it was
@@ -122,7 +122,7 @@ StoreStatus VolumeMetadata::close(uint64_t index_generation) {
   StoreStatus s = commit();
   if (s.ok()) s = checkpoint();
   if (!s.ok()) return s;
-  s = close_volume(dev_, &sb_, journal_.next_sequence(), index_generation);
+  s = close_volume(dev_, &sb_, journal_.next_sequence(), index_generation, mapped);
   if (s.ok()) closed_ = true;
   return s;
 }

@@ -57,9 +57,10 @@ class VolumeMetadata {
   StoreResult<uint64_t> remap(uint64_t lbn, const MapEntry& entry, MapEntry* old_entry);
   StoreStatus commit();
   StoreStatus checkpoint();
-  // `index_generation`: the generation a dedup index was just saved under (0: none), recorded
-  // in the clean superblock.
-  StoreStatus close(uint64_t index_generation = 0);
+  // `index_generation`: the generation a dedup index was just saved under (0: none), and
+  // `mapped`: how many LBNs map to data (nullopt: not counted), both recorded in the clean
+  // superblock.
+  StoreStatus close(uint64_t index_generation = 0, std::optional<uint64_t> mapped = std::nullopt);
 
   StoreResult<uint64_t> allocate() { return counts_.allocate(); }
   // `blocks` consecutive blocks for a compressed extent (RefcountTable::allocate_run).
