@@ -60,9 +60,10 @@ gzip -dc "$work/faulty.gz" | cmp - "$sample" && echo "identical: every chunk cam
 step "5. A deduplicating, compressing volume, served over NBD to a standard client"
 echo "accz vol keeps 4 KiB blocks in a thin image: zero blocks take no space, a block seen"
 echo "before is stored once (hash, then byte comparison), and the rest is compressed on the"
-echo "same devices as above and packed up to 14 fragments per block. Deduplication works on"
-echo "whole 4 KiB blocks, so this sample repeats a block-aligned piece four times: three"
-echo "quarters of it should deduplicate, and the rest compress."
+echo "same devices as above and packed, up to 14 fragments to an extent of one or more blocks"
+echo "(a fragment may cross from one block into the next). Deduplication works on whole 4 KiB"
+echo "blocks, so this sample repeats a block-aligned piece four times: three quarters of it"
+echo "should deduplicate, and the rest compress."
 piece=$work/piece
 if [ -d "$corpus" ]; then
   find "$corpus" -type f ! -name README.md | LC_ALL=C sort | xargs cat >"$piece"
