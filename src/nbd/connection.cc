@@ -95,6 +95,8 @@ uint16_t Connection::transmission_flags(const ExportEntry& e, bool structured) c
   if (f.fua) flags |= kFlagSendFua;
   if (f.trim && !f.read_only) flags |= kFlagSendTrim;
   if (f.write_zeroes && !f.read_only) flags |= kFlagSendWriteZeroes;
+  if (f.write_zeroes && f.fast_zero && !f.read_only) flags |= kFlagSendFastZero;
+  if (f.cache) flags |= kFlagSendCache;
   // Every read is answered with one content chunk, so "don't fragment" always holds.
   if (structured) flags |= kFlagSendDf;
   if (f.multi_conn) flags |= kFlagCanMultiConn;
@@ -317,7 +319,11 @@ int Connection::check(const Session& s, const Request& r, const char** why) cons
     case kCmdWriteZeroes:
       writes = true;
       allowed |= kCmdFlagNoHole;
+      if (s.flags & kFlagSendFastZero) allowed |= kCmdFlagFastZero;
       if (!f.write_zeroes) return fail("write zeroes not supported", EINVAL);
+      break;
+    case kCmdCache:
+      if (!f.cache) return fail("cache not supported", EINVAL);
       break;
     case kCmdBlockStatus:
       allowed |= kCmdFlagReqOne;
@@ -516,6 +522,9 @@ void Connection::dispatch(const Session& s, std::unique_ptr<Pending> owned) {
     case kCmdWriteZeroes:
       c.write_zeroes.fetch_add(1);
       exp.write_zeroes(r.offset, r.length, fua, !(r.flags & kCmdFlagNoHole), done);
+      break;
+    case kCmdCache:
+      exp.cache(r.offset, r.length, done);
       break;
     case kCmdBlockStatus:
       c.block_status.fetch_add(1);

@@ -50,6 +50,10 @@ struct ExportFeatures {
   bool write_zeroes = true;  // write_zeroes() (NBD_FLAG_SEND_WRITE_ZEROES)
   bool multi_conn = true;    // flush covers writes from every connection (CAN_MULTI_CONN)
   bool block_status = true;  // block_status() knows more than "all data"
+  // write_zeroes() is never slower than writing the zeros would be (NBD_FLAG_SEND_FAST_ZERO):
+  // a WRITE_ZEROES with NBD_CMD_FLAG_FAST_ZERO is served as any other, not refused.
+  bool fast_zero = false;
+  bool cache = false;  // cache() prefetches something worth it (NBD_FLAG_SEND_CACHE)
 };
 
 // NBD_INFO_BLOCK_SIZE. minimum and preferred are powers of two (minimum ≤ 64 KiB);
@@ -79,6 +83,9 @@ class Export {
   // must not be reported as a hole afterwards.
   virtual void write_zeroes(uint64_t offset, uint64_t length, bool fua, bool may_trim,
                             ExportCallback done) = 0;
+  // A hint that [offset, offset + length) will be read soon (NBD_CMD_CACHE); it changes no
+  // data and may do nothing. The default does nothing.
+  virtual void cache(uint64_t offset, uint64_t length, ExportCallback done) { done(0); }
   // The base:allocation state from `offset`. The default reports everything as data.
   virtual void block_status(uint64_t offset, uint64_t length, ExtentsCallback done) {
     done(0, {ExportExtent{length, false, false}});

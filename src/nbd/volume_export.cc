@@ -222,6 +222,8 @@ uint64_t VolumeExport::size() const { return impl_->vol().logical_bytes(); }
 ExportFeatures VolumeExport::features() const {
   ExportFeatures f;
   f.read_only = impl_->options().read_only || impl_->vol().stats().read_only;
+  f.fast_zero = true;
+  f.cache = true;
   return f;
 }
 
@@ -354,6 +356,27 @@ void VolumeExport::write_zeroes(uint64_t offset, uint64_t length, bool fua, bool
     impl_->patch_block(s.tail_block, 0, nullptr, s.tail_len, fua, part);
   }
   join->one(0);
+}
+
+void VolumeExport::cache(uint64_t offset, uint64_t length, ExportCallback done) {
+  const uint64_t total = size();
+  if (offset > total || length > total - offset) {
+    done(EINVAL);
+    return;
+  }
+  length = std::min(length, kMaxStatusRange);
+  const uint64_t start = round_down(offset);
+  const uint64_t end = std::min(round_up(offset + length), total);
+  if (end > start) {
+    // Only the lookups matter: they leave the pages in the map cache.
+    store::StoreResult<std::vector<store::VolumeExtent>> r =
+        impl_->vol().extents(start, end - start);
+    if (!r.ok()) {
+      done(r.status.posix_errno());
+      return;
+    }
+  }
+  done(0);
 }
 
 void VolumeExport::block_status(uint64_t offset, uint64_t length, ExtentsCallback done) {

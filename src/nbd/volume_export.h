@@ -11,8 +11,13 @@
 //     mapped to zero (not a hole) under NBD_CMD_FLAG_NO_HOLE.
 //   - Errors are the Volume's, as StoreStatus::posix_errno().
 //   - block_status() reports Volume::extents(): unmapped → hole and zero, zero-mapped → zero.
+//   - cache() reads the block map of up to 256 MiB from `offset` into the volume's map cache
+//     (Volume::extents() looks every entry up), so the reads that follow are served on the
+//     caller's thread without waiting for the engine.
 //   - Advertises minimum block 1, preferred 4096, maximum `max_request_bytes`; FLUSH, FUA,
-//     TRIM, WRITE_ZEROES and multi-conn (the volume's flush covers every write).
+//     TRIM, WRITE_ZEROES, FAST_ZERO (zeroing whole blocks only changes the map; a partial
+//     block at either end costs what writing it would), CACHE and multi-conn (the volume's
+//     flush covers every write).
 //
 // Thread-safety: as Export. The Volume must outlive this object; the destructor waits for
 // the read-modify-write work it started.
@@ -52,6 +57,7 @@ class VolumeExport final : public Export {
   void write_zeroes(uint64_t offset, uint64_t length, bool fua, bool may_trim,
                     ExportCallback done) override;
   void block_status(uint64_t offset, uint64_t length, ExtentsCallback done) override;
+  void cache(uint64_t offset, uint64_t length, ExportCallback done) override;
 
  private:
   class Impl;

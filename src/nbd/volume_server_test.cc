@@ -16,6 +16,7 @@
 #include "nbd/volume_export.h"
 #include "store/backing/memory_backing.h"
 #include "store/engine/volume.h"
+#include "store/format/layout.h"
 #include "store/volume/checker.h"
 #include "store/volume/superblock_io.h"
 #include "util/datagen.h"
@@ -137,6 +138,53 @@ TEST_F(VolumeServerTest, ByteGranularIoMatchesAModel) {
   ASSERT_TRUE(bs);
   ASSERT_EQ(bs->error, 0u);
   EXPECT_EQ(bs->descriptors, (std::vector<BlockDescriptor>{{64 * kB, kStateHole | kStateZero}}));
+  c.reset();
+  stop_and_check();
+}
+
+// FAST_ZERO and CACHE are advertised and served: a fast zero reads back as zeros, and CACHE
+// loads the range's block map so the reads after it find every page cached.
+TEST_F(VolumeServerTest, FastZeroAndCache) {
+  {
+    auto c = TestClient::connect_unix(sock_);
+    ASSERT_TRUE(c && c->negotiate());
+    EXPECT_TRUE(c->transmission_flags() & kFlagSendFastZero);
+    EXPECT_TRUE(c->transmission_flags() & kFlagSendCache);
+    std::vector<uint8_t> data(kLogicalBlocks * kB);
+    datagen::fill({datagen::Kind::kText, 5, 0}, data);
+    for (uint64_t off = 0; off < data.size(); off += 1 << 20) {
+      ASSERT_EQ(c->write(off, ByteSpan(data).subspan(off, 1 << 20))->error, 0u);
+    }
+    ASSERT_EQ(c->command(kCmdWriteZeroes, 3 * kB + 100, 2 * kB, kCmdFlagFastZero)->error, 0u);
+    std::fill_n(data.begin() + 3 * kB + 100, 2 * kB, 0);
+    auto back = c->read(0, 8 * kB);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->data, std::vector<uint8_t>(data.begin(), data.begin() + 8 * kB));
+    EXPECT_EQ(c->command(kCmdCache, kLogicalBlocks * kB - 10, 11)->error, kEinval);  // past the end
+    EXPECT_EQ(c->command(kCmdFlush)->error, 0u);
+  }
+  // A cold map cache: close the volume and serve it again.
+  ASSERT_TRUE(server_->stop().ok());
+  server_.reset();
+  ASSERT_TRUE(volume_->close().ok());
+  volume_.reset();
+  auto v = store::Volume::open(*dev_);
+  ASSERT_TRUE(v.ok()) << v.status.to_string();
+  volume_ = std::move(v.value);
+  server_ = std::make_unique<Server>();
+  ASSERT_TRUE(server_->add_export("", std::make_shared<VolumeExport>(*volume_)).ok());
+  ASSERT_TRUE(server_->listen_unix(sock_).ok());
+  ASSERT_TRUE(server_->start().ok());
+  auto c = TestClient::connect_unix(sock_);
+  ASSERT_TRUE(c && c->negotiate());
+  const uint64_t misses_before = volume_->stats().map_cache_misses;
+  ASSERT_EQ(c->command(kCmdCache, 0, kLogicalBlocks * kB)->error, 0u);
+  const uint64_t misses_cached = volume_->stats().map_cache_misses;
+  EXPECT_GE(misses_cached, misses_before + kLogicalBlocks / store::kMapEntriesPerPage);
+  for (uint64_t off = 0; off < kLogicalBlocks * kB; off += 1 << 20) {
+    ASSERT_EQ(c->read(off, 1 << 20)->error, 0u);
+  }
+  EXPECT_EQ(volume_->stats().map_cache_misses, misses_cached);
   c.reset();
   stop_and_check();
 }
