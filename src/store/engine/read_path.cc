@@ -8,6 +8,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -32,7 +33,6 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
   uint64_t run_pbn = 0, run_first = 0, run_length = 0;
   uint64_t last_pbn = 0, last_index = 0;
   std::vector<std::pair<uint64_t, uint64_t>> copies;  // (from, to) block indexes
-  std::shared_ptr<ExtentReader> extent;
   auto read_run = [&] {
     if (run_length == 0) return;
     StoreStatus s =
@@ -41,30 +41,46 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
     run_length = 0;
     if (!s.ok()) fail_op(op, StoreStatus::IoError("reading data block: " + s.message()));
   };
-  for (uint64_t i = 0; i < op->blocks && op->error.load() == 0; ++i) {
+  // First every block's source: its newest in-flight copy, else its map entry. Knowing them
+  // all first tells how many of each extent's fragments the read needs: an extent it wants
+  // several of is read whole, once; one it wants a single fragment of (a duplicate pointing
+  // back at older data) only where that fragment lies.
+  const bool many = op->blocks > 1;  // a random 4 KiB read needs none of the bookkeeping
+  std::vector<const BlockWork*> copy_of(op->blocks, nullptr);
+  std::vector<MapEntry> entries(op->blocks);
+  std::unordered_map<uint64_t, uint32_t> wanted;  // extent's first PBN -> fragments needed
+  for (uint64_t i = 0; i < op->blocks; ++i) {
     const uint64_t lbn = op->lbn + i;
-    const MutableByteSpan out = op->out.subspan(i * kVolumeBlockSize, kVolumeBlockSize);
     auto rec = inflight_.find(lbn);
     if (rec != inflight_.end() && !rec->second.pending.empty() &&
         rec->second.pending.rbegin()->first > rec->second.mapped_seq) {
-      const BlockWork* b = rec->second.pending.rbegin()->second;
-      std::memcpy(out.data(), b->data.data(), kVolumeBlockSize);
+      copy_of[i] = rec->second.pending.rbegin()->second;
       continue;
     }
-    MapEntry e;
     if (peek_only) {
       const std::optional<MapEntry> cached = meta_->peek(lbn);
       if (!cached) return false;
       ++plan.map_hits;
-      e = *cached;
+      entries[i] = *cached;
     } else {
       StoreResult<MapEntry> looked = meta_->lookup(lbn);
       if (!looked.ok()) {
         fail_op(op, looked.status);
-        break;
+        return true;
       }
-      e = looked.value;
+      entries[i] = looked.value;
     }
+    if (many && entries[i].kind == MapEntry::Kind::kFragment) ++wanted[entries[i].pbn];
+  }
+  std::unordered_map<uint64_t, std::shared_ptr<ExtentReader>> readers;
+  for (uint64_t i = 0; i < op->blocks && op->error.load() == 0; ++i) {
+    const uint64_t lbn = op->lbn + i;
+    const MutableByteSpan out = op->out.subspan(i * kVolumeBlockSize, kVolumeBlockSize);
+    if (copy_of[i] != nullptr) {
+      std::memcpy(out.data(), copy_of[i]->data.data(), kVolumeBlockSize);
+      continue;
+    }
+    const MapEntry& e = entries[i];
     switch (e.kind) {
       case MapEntry::Kind::kUnmapped:
       case MapEntry::Kind::kZero:
@@ -87,11 +103,10 @@ bool VolumeEngine::gather_read(Op* op, bool peek_only, ReadPlan& plan) {
         run_length = 1;
         break;
       case MapEntry::Kind::kFragment: {
-        // Consecutive LBNs written together sit in consecutive slots of one extent: a read
-        // that goes on for as many blocks as the extent has reads it whole, in one call.
-        if (extent == nullptr || extent->pbn() != e.pbn) {
-          extent = std::make_shared<ExtentReader>(e, op->blocks - i >= e.blocks());
-        }
+        std::shared_ptr<ExtentReader> alone;
+        std::shared_ptr<ExtentReader>& extent = many ? readers[e.pbn] : alone;
+        if (extent == nullptr)
+          extent = std::make_shared<ExtentReader>(e, many && wanted[e.pbn] > 1);
         StoreResult<ByteSpan> src = extent->fragment(dev_, algorithm_code_, e);
         if (!src.ok()) {
           fail_op(op,
