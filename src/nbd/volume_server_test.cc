@@ -41,6 +41,11 @@ class VolumeServerTest : public ::testing::Test {
     c.logical_blocks = kLogicalBlocks;
     c.journal_blocks = 256;
     ASSERT_TRUE(store::create_volume(*dev_, c).ok());
+    serve();
+  }
+
+  // Opens the volume and serves it on sock_.
+  void serve() {
     auto v = store::Volume::open(*dev_);
     ASSERT_TRUE(v.ok()) << v.status.to_string();
     volume_ = std::move(v.value);
@@ -168,13 +173,7 @@ TEST_F(VolumeServerTest, FastZeroAndCache) {
   server_.reset();
   ASSERT_TRUE(volume_->close().ok());
   volume_.reset();
-  auto v = store::Volume::open(*dev_);
-  ASSERT_TRUE(v.ok()) << v.status.to_string();
-  volume_ = std::move(v.value);
-  server_ = std::make_unique<Server>();
-  ASSERT_TRUE(server_->add_export("", std::make_shared<VolumeExport>(*volume_)).ok());
-  ASSERT_TRUE(server_->listen_unix(sock_).ok());
-  ASSERT_TRUE(server_->start().ok());
+  serve();
   auto c = TestClient::connect_unix(sock_);
   ASSERT_TRUE(c && c->negotiate());
   const uint64_t misses_before = volume_->stats().map_cache_misses;

@@ -82,8 +82,15 @@ struct Fixture {
     o.map_cache_pages = 8;
     return o;
   }
-  std::unique_ptr<Volume> open(BackingStore& dev) {
-    auto v = Volume::open(dev, options());
+  std::unique_ptr<Volume> open(BackingStore& dev) { return open(dev, options()); }
+  // Bins written out only by FLUSH (the timer is a minute), so a test sees how they pack.
+  std::unique_ptr<Volume> open_flush_only(BackingStore& dev) {
+    VolumeOptions o = options();
+    o.packer_timeout_ms = 60'000;
+    return open(dev, o);
+  }
+  std::unique_ptr<Volume> open(BackingStore& dev, const VolumeOptions& o) {
+    auto v = Volume::open(dev, o);
     EXPECT_TRUE(v.ok()) << v.status.to_string();
     return std::move(v.value);
   }
@@ -909,31 +916,28 @@ MapEntry mapped(BackingStore& dev, uint64_t lbn) {
 TEST(EnginePacker, LoneFragmentsAreWrittenWhole) {
   Fixture f;
   {
-    VolumeOptions o = f.options();
-    o.packer_timeout_ms = 60'000;  // only FLUSH writes the bin
-    auto v = Volume::open(*f.mem, o);
-    ASSERT_TRUE(v.ok());
-    ASSERT_TRUE(v.value->write_sync(0, text_block(1)).ok());
-    EXPECT_EQ(v.value->stats().packer_fragments_waiting, 1u);
-    ASSERT_TRUE(v.value->flush_sync().ok());
-    VolumeStats s = v.value->stats();
+    auto v = f.open_flush_only(*f.mem);
+    ASSERT_TRUE(v->write_sync(0, text_block(1)).ok());
+    EXPECT_EQ(v->stats().packer_fragments_waiting, 1u);
+    ASSERT_TRUE(v->flush_sync().ok());
+    VolumeStats s = v->stats();
     EXPECT_EQ(s.incompressible_blocks, 1u);
     EXPECT_EQ(s.compressed_blocks_written, 0u);
     EXPECT_EQ(s.compressed_fragments_written, 0u);
     EXPECT_EQ(s.data_blocks_used, 1u);
-    EXPECT_EQ(read_back(*v.value, 0), text_block(1));
+    EXPECT_EQ(read_back(*v, 0), text_block(1));
 
     std::vector<uint8_t> two = text_block(3);
     const std::vector<uint8_t> second = text_block(4);
     two.insert(two.end(), second.begin(), second.end());
-    ASSERT_TRUE(v.value->write_sync(2 * kB, two).ok());
-    ASSERT_TRUE(v.value->flush_sync().ok());
-    s = v.value->stats();
+    ASSERT_TRUE(v->write_sync(2 * kB, two).ok());
+    ASSERT_TRUE(v->flush_sync().ok());
+    s = v->stats();
     EXPECT_EQ(s.compressed_blocks_written, 1u);
     EXPECT_EQ(s.compressed_fragments_written, 2u);
     EXPECT_EQ(s.data_blocks_used, 2u);
-    EXPECT_EQ(read_back(*v.value, 2, 2), two);
-    ASSERT_TRUE(v.value->close().ok());
+    EXPECT_EQ(read_back(*v, 2, 2), two);
+    ASSERT_TRUE(v->close().ok());
   }
   {
     auto v = f.open(*f.mem);  // default 5 ms timer: the timer writes the lone bin
@@ -983,25 +987,22 @@ std::vector<uint8_t> half_chunk_block(uint64_t seed) {
 // freed is no dedupe target even while its extent lives.
 TEST(EnginePacker, FragmentsOverHalfABlockShareExtents) {
   Fixture f;
-  VolumeOptions o = f.options();
-  o.packer_timeout_ms = 60'000;  // only FLUSH writes the bins
   {
-    auto v = Volume::open(*f.mem, o);
-    ASSERT_TRUE(v.ok());
+    auto v = f.open_flush_only(*f.mem);
     std::vector<uint8_t> all;
     for (uint64_t i = 0; i < 26; ++i) {
       const std::vector<uint8_t> b = half_chunk_block(100 + i);
       all.insert(all.end(), b.begin(), b.end());
     }
-    ASSERT_TRUE(v.value->write_sync(0, all).ok());
-    ASSERT_TRUE(v.value->flush_sync().ok());
-    VolumeStats s = v.value->stats();
+    ASSERT_TRUE(v->write_sync(0, all).ok());
+    ASSERT_TRUE(v->flush_sync().ok());
+    VolumeStats s = v->stats();
     EXPECT_EQ(s.compressed_extents_written, 2u);
     EXPECT_EQ(s.compressed_blocks_written, 14u);
     EXPECT_EQ(s.compressed_fragments_written, 26u);
     EXPECT_EQ(s.data_blocks_used, 14u);
-    EXPECT_EQ(read_back(*v.value, 0, 26), all);
-    ASSERT_TRUE(v.value->close().ok());
+    EXPECT_EQ(read_back(*v, 0, 26), all);
+    ASSERT_TRUE(v->close().ok());
   }
   expect_consistent(*f.mem);
   // Where the first extent's fragments lie: slot k holds bytes from about 40 + 2085k.

@@ -169,27 +169,22 @@ TEST(Superblock, UnknownMajorVersionIsRejectedNewerMinorAccepted) {
   std::vector<uint8_t> block(kBlockSize);
   encode_superblock(sample_superblock(), block);
   EXPECT_EQ(le::load16(block.data() + 8), 2);  // compressed extents (format.md §8)
-  auto reseal = [](std::vector<uint8_t>& b) {
+  // The block with the u16 at `at` set to `v`, its checksum resealed.
+  auto with = [&](size_t at, uint16_t v) {
+    std::vector<uint8_t> b = block;
+    le::store16(b.data() + at, v);
     le::store32(b.data() + kChecksumOffset, crc32c(ByteSpan(b).first(kChecksumOffset)));
+    return b;
   };
   for (uint16_t v : {0, 3}) {
-    std::vector<uint8_t> major = block;
-    le::store16(major.data() + 8, v);
-    reseal(major);
-    EXPECT_EQ(decode_superblock(major, 20000).status.code(), StoreErrc::kNotSupported) << v;
+    EXPECT_EQ(decode_superblock(with(8, v), 20000).status.code(), StoreErrc::kNotSupported) << v;
   }
   // Major 1 is major 2 without extents: still read (and rewritten as 2 by a writable open).
-  std::vector<uint8_t> one = block;
-  le::store16(one.data() + 8, 1);
-  reseal(one);
-  auto old = decode_superblock(one, 20000);
+  auto old = decode_superblock(with(8, 1), 20000);
   ASSERT_TRUE(old.ok()) << old.status.to_string();
   EXPECT_EQ(old.value.version_major, 1);
 
-  std::vector<uint8_t> minor = block;
-  le::store16(minor.data() + 10, 7);
-  reseal(minor);
-  auto r = decode_superblock(minor, 20000);
+  auto r = decode_superblock(with(10, 7), 20000);
   ASSERT_TRUE(r.ok()) << r.status.to_string();
   EXPECT_EQ(r.value.version_minor, 7);
 }

@@ -9,6 +9,10 @@ namespace accz::store {
 Packer::Packer(uint8_t algorithm, size_t bins)
     : algorithm_(algorithm), bins_(std::max<size_t>(bins, 1)) {}
 
+uint64_t Packer::unused(const Bin& bin) {
+  return extent_capacity(extent_blocks_for(bin.used)) - bin.used;
+}
+
 std::optional<uint64_t> Packer::slack_after(const Bin& bin, uint64_t bytes) {
   const uint64_t n = bin.fragments.size();
   if (n >= kMaxFragments) return std::nullopt;
@@ -26,7 +30,7 @@ std::optional<uint64_t> Packer::slack_after(const Bin& bin, uint64_t bytes) {
 bool Packer::complete(const Bin& bin) {
   const uint64_t n = bin.fragments.size();
   if (n >= kMaxFragments) return true;
-  if (extent_capacity(extent_blocks_for(bin.used)) == bin.used) return true;
+  if (unused(bin) == 0) return true;
   return !slack_after(bin, (bin.used + n - 1) / n);  // no room for one more of average size
 }
 
@@ -60,11 +64,8 @@ std::vector<PackedBlock> Packer::add(uint64_t cookie, ByteSpan bytes, uint64_t n
     auto empty = std::find_if(bins_.begin(), bins_.end(), [](const Bin& b) { return b.empty(); });
     if (empty == bins_.end()) {
       // Every bin is taken and none takes it: write out the one whose unused space is least.
-      auto unused = [](const Bin& b) {
-        return extent_capacity(extent_blocks_for(b.used)) - b.used;
-      };
       empty = std::min_element(bins_.begin(), bins_.end(),
-                               [&](const Bin& a, const Bin& b) { return unused(a) < unused(b); });
+                               [](const Bin& a, const Bin& b) { return unused(a) < unused(b); });
       out.push_back(seal(*empty));
     }
     best = &*empty;

@@ -77,6 +77,8 @@ class Packer {
   // The unused bytes of the bin's last block if it took `bytes` more; nullopt if it would not
   // take them (full, or the block they would add could not be filled).
   static std::optional<uint64_t> slack_after(const Bin& bin, uint64_t bytes);
+  // The unused bytes at the end of the bin's last block.
+  static uint64_t unused(const Bin& bin);
   static bool complete(const Bin& bin);
   PackedBlock seal(Bin& bin);
 
