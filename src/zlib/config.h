@@ -1,8 +1,8 @@
 // The drop-in's configuration, from an optional file and the environment, read once per
 // process (on the first zlib call that needs it, possibly in a forked child).
 //
-//   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32),
-//                      "libdeflate" (compress*, uncompress*), "deflate" (deflate() streams
+//   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32,
+//                      uncompress*), "libdeflate" (compress*), "deflate" (deflate() streams
 //                      on libdeflate, whole-buffer), "inflate" (inflate() streams on ISA-L);
 //                      unset or "all": every engine; "isal,libdeflate": the checksums and
 //                      compress*/uncompress* only, every deflate()/inflate() stream zlib's
@@ -72,8 +72,8 @@
 namespace accz::zlib {
 
 struct Config {
-  bool isal = true;        // crc32/adler32 on ISA-L
-  bool libdeflate = true;  // compress/uncompress on libdeflate
+  bool isal = true;        // crc32/adler32 and uncompress on ISA-L
+  bool libdeflate = true;  // compress on libdeflate
   // On by default since the git clone failure (src/zlib/README.md) was found and fixed.
   bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
   bool inflate_stream = true;  // inflate() streams on ISA-L

@@ -1,18 +1,20 @@
 #include "zlib/engine_states.h"
 
+#include <memory>
+#include <new>
+
 namespace accz::zlib {
 namespace {
 
 struct EngineStates {
   libdeflate_compressor* compressors[13] = {};
-  libdeflate_decompressor* decompressor = nullptr;
+  std::unique_ptr<inflate_state> inflate;
 
   EngineStates() = default;
   EngineStates(const EngineStates&) = delete;
   EngineStates& operator=(const EngineStates&) = delete;
   ~EngineStates() {
     for (libdeflate_compressor* c : compressors) libdeflate_free_compressor(c);
-    libdeflate_free_decompressor(decompressor);
   }
 };
 
@@ -27,9 +29,9 @@ libdeflate_compressor* thread_compressor(int level) {
   return c;
 }
 
-libdeflate_decompressor* thread_decompressor() {
-  if (t_states.decompressor == nullptr) t_states.decompressor = libdeflate_alloc_decompressor();
-  return t_states.decompressor;
+inflate_state* thread_isal_inflate() {
+  if (!t_states.inflate) t_states.inflate.reset(new (std::nothrow) inflate_state);
+  return t_states.inflate.get();
 }
 
 }  // namespace accz::zlib

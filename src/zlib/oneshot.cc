@@ -1,8 +1,10 @@
 #include "zlib/oneshot.h"
 
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <new>
 
@@ -80,18 +82,39 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
 std::optional<int> engine_uncompress2(Bytef* dest, uLongf* destLen, const Bytef* source,
                                       uLong* sourceLen) {
   constexpr Family kFam = Family::kUncompress;
-  if (!config().libdeflate) return to_zlib(kFam, Fallback::kEngineOff);
+  if (!config().isal) return to_zlib(kFam, Fallback::kEngineOff);
   if (*destLen == 0 || dest == Z_NULL) return to_zlib(kFam, Fallback::kEmptyDest);
-  libdeflate_decompressor* d = thread_decompressor();
-  if (d == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
-  size_t in_used = 0, out_used = 0;
-  const libdeflate_result r =
-      libdeflate_zlib_decompress_ex(d, source, *sourceLen, dest, *destLen, &in_used, &out_used);
-  if (r == LIBDEFLATE_INSUFFICIENT_SPACE) return to_zlib(kFam, Fallback::kOutputFull);
-  if (r != LIBDEFLATE_SUCCESS) return to_zlib(kFam, Fallback::kBadInput);
-  *destLen = out_used;
-  *sourceLen = in_used;
-  count(kFam, Engine::kLibdeflate, in_used, out_used);
+  // The zlib header, checked as zlib checks it; a preset dictionary is zlib's error to report.
+  if (source == Z_NULL || *sourceLen < kFraming) return to_zlib(kFam, Fallback::kBadInput);
+  const unsigned cmf = source[0], flg = source[1];
+  if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || (cmf * 256 + flg) % 31 != 0 || (flg & 0x20) != 0)
+    return to_zlib(kFam, Fallback::kBadInput);
+  inflate_state* st = thread_isal_inflate();
+  if (st == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
+  // Over 4 GiB of either is clamped: a stream that needs more ends short, and zlib serves it.
+  const auto clamp = [](uLong n) { return static_cast<uint32_t>(std::min<uLong>(n, UINT32_MAX)); };
+  isal_inflate_init(st);
+  st->crc_flag = ISAL_DEFLATE;
+  st->next_in = const_cast<Bytef*>(source + 2);
+  st->avail_in = clamp(*sourceLen - 2);
+  st->next_out = dest;
+  st->avail_out = clamp(*destLen);
+  const uint32_t given = st->avail_in;
+  const int r = isal_inflate_stateless(st);
+  if (r == ISAL_OUT_OVERFLOW) return to_zlib(kFam, Fallback::kOutputFull);
+  if (r != ISAL_DECOMP_OK) return to_zlib(kFam, Fallback::kBadInput);
+  // ISA-L reads ahead: the whole bytes still in its bit buffer follow the body (the bits below
+  // a byte are the last byte's padding). The Adler-32 trailer comes next.
+  const uLong body = (given - st->avail_in) - static_cast<uint32_t>(st->read_in_length) / 8;
+  const uLong used = 2 + body + 4;
+  if (used > *sourceLen) return to_zlib(kFam, Fallback::kBadInput);
+  const Bytef* trailer = source + 2 + body;
+  const uint32_t expected = (uint32_t{trailer[0]} << 24) | (uint32_t{trailer[1]} << 16) |
+                            (uint32_t{trailer[2]} << 8) | trailer[3];
+  if (isal_adler32(1, dest, st->total_out) != expected) return to_zlib(kFam, Fallback::kBadInput);
+  *destLen = st->total_out;
+  *sourceLen = used;
+  count(kFam, Engine::kIsal, used, st->total_out);
   return Z_OK;
 }
 

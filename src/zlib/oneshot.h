@@ -1,4 +1,4 @@
-// compress2 and uncompress2 on libdeflate, where that keeps zlib's contract exactly; the
+// compress2 on libdeflate and uncompress2 on ISA-L, where that keeps zlib's contract exactly; the
 // caller runs the real zlib whenever these return nothing.
 //
 // compress: libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to (on
@@ -11,12 +11,16 @@
 // against zlib's output, and zlib's is returned when it is smaller. docs/benchmarks-zlib.md has
 // the measurements.
 //
-// uncompress: libdeflate_zlib_decompress_ex over the whole buffer. Success gives exactly
-// zlib's results (Z_OK, *destLen = bytes written, *sourceLen = bytes of the stream consumed);
-// on any failure the caller re-runs the call on zlib, so error codes, *destLen, *sourceLen and
-// the partial output are zlib's own.
+// uncompress: the zlib header checked here as zlib checks it, the body by ISA-L's
+// isal_inflate_stateless over the whole buffer, the Adler-32 trailer checked here. Success
+// gives exactly zlib's results (Z_OK, *destLen = bytes written, *sourceLen = bytes of the
+// stream consumed); on any failure the caller re-runs the call on zlib, so error codes,
+// *destLen, *sourceLen and the partial output are zlib's own. ISA-L rather than libdeflate,
+// because libdeflate decodes some bodies zlib rejects (a bit-length repeat with nothing to
+// repeat, distance codes 30-31, unused literal/length codes): with a matching Adler-32 such a
+// stream was Z_OK here and Z_DATA_ERROR in zlib. ISA-L rejects them, as fast.
 //
-// Thread safety: any thread; each thread keeps its own libdeflate states, freed at its exit.
+// Thread safety: any thread; each thread keeps its own engine states, freed at its exit.
 #pragma once
 
 #include <optional>

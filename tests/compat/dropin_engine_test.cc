@@ -1,7 +1,7 @@
 // The drop-in's engine-served functions against stock zlib, call by call: crc32/adler32 (ISA-L),
-// compress*/uncompress* (libdeflate). This binary links the drop-in, so the plain zlib names
-// are the drop-in's; stock zlib is loaded privately here with dlmopen (the same way the drop-in
-// loads it, but a separate copy) and called through its own table.
+// compress* (libdeflate), uncompress* (ISA-L). This binary links the drop-in, so the plain zlib
+// names are the drop-in's; stock zlib is loaded privately here with dlmopen (the same way the
+// drop-in loads it, but a separate copy) and called through its own table.
 //
 // What "exactly zlib's contract" means per function, as asserted below:
 // - checksums: the same value for every seed, length and alignment, NULL buffers included;
@@ -12,6 +12,7 @@
 //   too-small, corrupt and truncated input.
 #include <dirent.h>
 #include <dlfcn.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -333,6 +334,48 @@ TEST(DropinEngines, Uncompress2AgreesWithZlibOnManyCorruptions) {
     ASSERT_EQ(asrc, zsrc) << "round " << round;
     ASSERT_TRUE(std::equal(a.begin(), a.begin() + alen, z.begin())) << "round " << round;
   }
+}
+
+// libdeflate decodes a few deflate bodies that zlib rejects ("invalid bit length repeat",
+// "invalid distance code", "invalid literal/length code"). uncompress once ran on libdeflate, so
+// such a stream carrying the Adler-32 of what libdeflate decodes was Z_OK here and Z_DATA_ERROR
+// in zlib. The search that found them, kept: corrupt stock zlib streams, keep the bodies that
+// libdeflate decodes and zlib does not, give each the check value libdeflate's output has, and
+// require zlib's answer from the drop-in.
+TEST(DropinEngines, Uncompress2RejectsBodiesZlibRejectsEvenWithAMatchingCheck) {
+  libdeflate_decompressor* lenient = libdeflate_alloc_decompressor();
+  ASSERT_NE(lenient, nullptr);
+  std::mt19937 rng(2778767);
+  int found = 0;
+  for (int round = 0; round < 60000; ++round) {
+    const Bytes in = generate(1 + rng() % 3000, static_cast<int>(rng() % 4), rng());
+    Compressed c = stock(in, compressBound(in.size()), static_cast<int>(rng() % 10));
+    ASSERT_EQ(c.rc, Z_OK);
+    for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips)
+      c.out[2 + rng() % (c.out.size() - 6)] ^= static_cast<Bytef>(1u << (rng() % 8));
+    Bytes decoded(in.size() + 64);
+    size_t body = 0, made = 0;
+    if (libdeflate_deflate_decompress_ex(lenient, c.out.data() + 2, c.out.size() - 6,
+                                         decoded.data(), decoded.size(), &body,
+                                         &made) != LIBDEFLATE_SUCCESS)
+      continue;
+    c.out.resize(2 + body + 4);
+    const uLong check = Stock::get().adler32_z(1, decoded.data(), made);
+    for (int i = 0; i < 4; ++i) c.out[2 + body + i] = static_cast<Bytef>(check >> (24 - 8 * i));
+    Bytes a(made + 16), z(made + 16);
+    uLongf alen = a.size(), zlen = z.size();
+    uLong asrc = c.out.size(), zsrc = c.out.size();
+    const int zrc = Stock::get().uncompress2(z.data(), &zlen, c.out.data(), &zsrc);
+    if (zrc == Z_OK) continue;
+    ++found;
+    const int arc = uncompress2(a.data(), &alen, c.out.data(), &asrc);
+    ASSERT_EQ(arc, zrc) << "round " << round;
+    ASSERT_EQ(alen, zlen) << "round " << round;
+    ASSERT_EQ(asrc, zsrc) << "round " << round;
+    ASSERT_TRUE(std::equal(a.begin(), a.begin() + alen, z.begin())) << "round " << round;
+  }
+  libdeflate_free_decompressor(lenient);
+  EXPECT_GE(found, 5) << "the search no longer finds the streams it is for";
 }
 
 // Each thread keeps its own libdeflate states; the configuration and the statistics are
