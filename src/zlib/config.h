@@ -2,9 +2,10 @@
 // process (on the first zlib call that needs it, possibly in a forked child).
 //
 //   ACCZ_ZLIB_ENGINES  comma-separated engines the drop-in may use: "isal" (crc32, adler32,
-//                      uncompress*), "libdeflate" (compress*), "deflate" (deflate() streams
-//                      on libdeflate, whole-buffer), "inflate" (inflate() streams on ISA-L);
-//                      unset or "all": every engine; "isal,libdeflate": the checksums and
+//                      uncompress*; with "libdeflate", compress* and deflate() streams at
+//                      level 1 on text-like input), "libdeflate" (compress*), "deflate" (deflate()
+//                      streams on libdeflate, whole-buffer), "inflate" (inflate() streams on
+//                      ISA-L); unset or "all": every engine; "isal,libdeflate": the checksums and
 //                      compress*/uncompress* only, every deflate()/inflate() stream zlib's
 //                      (the way back if a program misbehaves with the stream engines);
 //                      "none": every call goes to the real zlib, as in a plain pass-through.
@@ -15,7 +16,8 @@
 //                      streams finished whole-buffer): default the CPUs this process may run
 //                      on (sched_getaffinity), at most 8; 1 turns parallel compression off.
 //   ACCZ_ZLIB_PARALLEL_MIN  the smallest input compressed on several threads: bytes, or with a
-//                      K, M or G suffix (default 1M). Smaller inputs are one libdeflate call.
+//                      K, M or G suffix (default 512K). Smaller inputs are one engine call.
+//                      ISA-L's chunks (level 1, text-like input) start at a quarter of it.
 //   ACCZ_ZLIB_SIZE_CHECK  "near" (default): an engine's compressed output is compared with
 //                      zlib's only when it is over 90% of the input, where libdeflate's block
 //                      choices are known to lose; elsewhere the level map (measured on the
@@ -78,9 +80,9 @@ struct Config {
   bool deflate_stream = true;  // deflate() streams on libdeflate (whole-buffer)
   bool inflate_stream = true;  // inflate() streams on ISA-L
   size_t stream_cap = size_t{32} << 20;
-  unsigned threads = 1;                   // ACCZ_ZLIB_THREADS, resolved (>= 1)
-  size_t parallel_min = size_t{1} << 20;  // ACCZ_ZLIB_PARALLEL_MIN
-  bool size_check_always = false;         // ACCZ_ZLIB_SIZE_CHECK=always
+  unsigned threads = 1;                     // ACCZ_ZLIB_THREADS, resolved (>= 1)
+  size_t parallel_min = size_t{512} << 10;  // ACCZ_ZLIB_PARALLEL_MIN
+  bool size_check_always = false;           // ACCZ_ZLIB_SIZE_CHECK=always
   bool stats = false;
   std::string stats_path;  // empty: stderr
   int log_level = 1;

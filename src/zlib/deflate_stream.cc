@@ -11,6 +11,7 @@
 #include "zlib/engine_states.h"
 #include "zlib/framing.h"
 #include "zlib/host_alloc.h"
+#include "zlib/isal_body.h"
 #include "zlib/oneshot.h"
 #include "zlib/parallel_deflate.h"
 #include "zlib/real_zlib.h"
@@ -42,7 +43,8 @@ class DeflateStream {
   bool finishing;        // Z_FINISH seen (zlib's FINISH_STATE)
   bool tuned;            // deflateTune since the last reset
   bool gzip_header_set;  // deflateSetHeader succeeded (zlib keeps it across resets)
-  bool engine_output;    // this stream's body came from libdeflate (for the statistics)
+  bool engine_output;    // this stream's body came from an engine (for the statistics)
+  Engine body_engine;    // which one
   ByteBuffer in;         // kBuffer: every byte consumed so far
   ByteBuffer out;        // bytes made but not yet handed out: [out_pos, out.len)
   size_t out_pos;
@@ -263,14 +265,25 @@ void write_trailer(DeflateStream* ds, Bytef* p) {
   }
 }
 
-// The raw deflate body of src into dst (cap bytes): in `chunks` parallel chunks when there are
-// several, else (or when the chunks do not fit) in one libdeflate call. 0 when it did not fit.
-// check_done says whether `check_value` holds the running check value (continued from seed) that
-// the chunk threads computed.
+// The raw deflate body of src into dst (cap bytes): text-like input at level 1 on ISA-L
+// (isal_body.h); else libdeflate, in `chunks` parallel chunks when there are several, else (or
+// when the chunks do not fit) in one call. 0 when it did not fit (also when ISA-L would have
+// served the input with more room). check_done says whether
+// `check_value` holds the running check value (continued from seed) that the chunk threads
+// computed; `engine` which engine made the body.
 size_t compress_body(int level, unsigned chunks, const Bytef* src, size_t total, Bytef* dst,
                      size_t cap, Checksum check, uint32_t seed, uint32_t& check_value,
-                     bool& check_done) {
+                     bool& check_done, Engine& engine) {
   check_done = false;
+  engine = Engine::kIsal;
+  const IsalBody fast = isal_body(level, {src, total}, {dst, cap}, check, seed);
+  if (fast.no_room) return 0;
+  if (fast.size != 0) {
+    check_value = fast.check;
+    check_done = fast.checked;
+    return fast.size;
+  }
+  engine = Engine::kLibdeflate;
   if (chunks > 1) {
     const ParallelResult r =
         parallel_deflate(kLibdeflateLevel[level], {src, total}, {dst, cap}, chunks, check, seed);
@@ -317,6 +330,10 @@ int finish(DeflateStream* ds) {
     consume(ds, n);
     src = ds->in.data;
   }
+  if (looks_incompressible(src, total)) {
+    if (!move_to_zlib(ds, Fallback::kIncompressible)) return Z_STREAM_ERROR;
+    return forward_deflate(ds, Z_FINISH);
+  }
   const int wrap = wrap_of(ds->window_bits);
   const size_t trailer = trailer_size(wrap);
   // The chunk threads compute the check value when none of the input was consumed yet.
@@ -333,7 +350,7 @@ int finish(DeflateStream* ds) {
   Bytef* dst = s->next_out;
   if (s->avail_out >= trailer + total / 2 + 64) {
     body = compress_body(ds->level, chunks, src, total, s->next_out, s->avail_out - trailer, check,
-                         static_cast<uint32_t>(s->adler), check_value, check_done);
+                         static_cast<uint32_t>(s->adler), check_value, check_done, ds->body_engine);
     direct = body != 0;
   }
   if (!direct) {
@@ -347,7 +364,7 @@ int finish(DeflateStream* ds) {
     }
     dst = ds->out.data;
     body = compress_body(ds->level, chunks, src, total, dst, ds->out.cap - trailer, check,
-                         static_cast<uint32_t>(s->adler), check_value, check_done);
+                         static_cast<uint32_t>(s->adler), check_value, check_done, ds->body_engine);
     if (body == 0) {
       if (!move_to_zlib(ds, Fallback::kOutputFull)) return Z_STREAM_ERROR;
       return forward_deflate(ds, Z_FINISH);
@@ -416,7 +433,7 @@ int finish(DeflateStream* ds) {
 void count_stream(DeflateStream* ds) {
   z_streamp s = ds->head.strm;
   if (!ds->started && s->total_in == 0) return;
-  count(kFam, ds->engine_output ? Engine::kLibdeflate : Engine::kZlib, s->total_in, s->total_out);
+  count(kFam, ds->engine_output ? ds->body_engine : Engine::kZlib, s->total_in, s->total_out);
 }
 
 void release_buffers(DeflateStream* ds) {

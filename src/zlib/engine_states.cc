@@ -8,6 +8,7 @@ namespace {
 
 struct EngineStates {
   libdeflate_compressor* compressors[13] = {};
+  std::unique_ptr<IsalDeflate> deflate;
   std::unique_ptr<inflate_state> inflate;
 
   EngineStates() = default;
@@ -27,6 +28,11 @@ libdeflate_compressor* thread_compressor(int level) {
   libdeflate_compressor*& c = t_states.compressors[level];
   if (c == nullptr) c = libdeflate_alloc_compressor(level);
   return c;
+}
+
+IsalDeflate* thread_isal_deflate() {
+  if (!t_states.deflate) t_states.deflate.reset(new (std::nothrow) IsalDeflate);
+  return t_states.deflate.get();
 }
 
 inflate_state* thread_isal_inflate() {

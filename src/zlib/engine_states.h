@@ -2,8 +2,8 @@
 // deflate streams): libdeflate compressors and ISA-L's inflate state.
 //
 // Allocating a libdeflate compressor costs more than compressing a few KiB, so each thread
-// keeps one per libdeflate level it has used, and one ISA-L inflate state (about 90 KiB, too
-// large for the stack of an arbitrary program thread), until it exits.
+// keeps one per libdeflate level it has used, and ISA-L's deflate and inflate states (too large
+// for the stack of an arbitrary program thread), until it exits.
 //
 // Thread safety: each thread sees only its own states; the pointers returned are valid on the
 // calling thread until it exits and must not be handed to another thread.
@@ -16,6 +16,15 @@ namespace accz::zlib {
 
 // The calling thread's compressor at libdeflate level 1..12, or nullptr if allocation failed.
 libdeflate_compressor* thread_compressor(int level);
+
+// The calling thread's ISA-L stateless deflate state with a level-3 buffer (contents
+// unspecified: the caller initialises the stream and points it at the buffer), or nullptr if
+// allocation failed.
+struct IsalDeflate {
+  isal_zstream stream;
+  uint8_t level_buf[ISAL_DEF_LVL3_DEFAULT];
+};
+IsalDeflate* thread_isal_deflate();
 
 // The calling thread's ISA-L inflate state (contents unspecified: the caller initialises it), or
 // nullptr if allocation failed.

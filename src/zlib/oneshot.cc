@@ -4,6 +4,7 @@
 #include <libdeflate.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -11,6 +12,7 @@
 #include "zlib/config.h"
 #include "zlib/engine_states.h"
 #include "zlib/framing.h"
+#include "zlib/isal_body.h"
 #include "zlib/parallel_deflate.h"
 #include "zlib/real_zlib.h"
 #include "zlib/stats.h"
@@ -25,7 +27,28 @@ std::nullopt_t to_zlib(Family family, Fallback why) {
 
 constexpr uLong kFraming = 6;  // 2 header bytes, 4 Adler-32 bytes
 
+// Order-0 entropy of p[0..n) in bits per byte.
+double entropy_bits(const uint8_t* p, size_t n) {
+  uint32_t counts[256] = {};
+  for (size_t i = 0; i < n; ++i) ++counts[p[i]];
+  double bits = 0;
+  for (uint32_t c : counts) {
+    if (c != 0) bits -= c * std::log2(static_cast<double>(c) / static_cast<double>(n));
+  }
+  return bits / static_cast<double>(n);
+}
+
 }  // namespace
+
+bool looks_incompressible(const uint8_t* data, size_t n) {
+  constexpr size_t kSample = 4096;
+  constexpr double kRandomBits = 7.9;  // 4 KiB of random bytes measure about 7.95
+  if (n < kSample) return false;
+  for (size_t at : {size_t{0}, (n - kSample) / 2, n - kSample}) {
+    if (entropy_bits(data + at, kSample) < kRandomBits) return false;
+  }
+  return true;
+}
 
 std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,
                                     uLong sourceLen, int level) {
@@ -38,23 +61,35 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
   if (engine_level == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
   if (sourceLen < kMinEngineInput) return to_zlib(kFam, Fallback::kSmallInput);
   if (dest == Z_NULL || *destLen <= kFraming) return to_zlib(kFam, Fallback::kOutputFull);
+  if (looks_incompressible(source, sourceLen)) return to_zlib(kFam, Fallback::kIncompressible);
 
-  size_t body = 0;
+  // Text-like input at level 1 on ISA-L (isal_body.h); else libdeflate, in parallel chunks when
+  // the input is large, in one call when it is not (or the chunks did not fit).
+  Engine engine = Engine::kIsal;
+  const unsigned chunks = parallel_chunks(sourceLen);
+  const IsalBody fast =
+      isal_body(level, {source, sourceLen}, {dest + 2, *destLen - kFraming}, Checksum::kAdler32, 1);
+  if (fast.no_room) return to_zlib(kFam, Fallback::kOutputFull);
+  size_t body = fast.size;
   uint32_t adler = 0;
-  if (const unsigned chunks = parallel_chunks(sourceLen); chunks > 1) {
-    const ParallelResult r =
-        parallel_deflate(engine_level, {source, sourceLen}, {dest + 2, *destLen - kFraming}, chunks,
-                         Checksum::kAdler32, 1);
-    body = r.size;
-    adler = r.check;
-  }
-  if (body == 0) {
-    // One call: the input was not large enough, or the chunks did not fit.
-    libdeflate_compressor* c = thread_compressor(engine_level);
-    if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
-    body = libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
-    if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
-    adler = libdeflate_adler32(1, source, sourceLen);
+  if (body != 0) {
+    adler = fast.checked ? fast.check : isal_adler32(1, source, sourceLen);
+  } else {
+    engine = Engine::kLibdeflate;
+    if (chunks > 1) {
+      const ParallelResult r =
+          parallel_deflate(engine_level, {source, sourceLen}, {dest + 2, *destLen - kFraming},
+                           chunks, Checksum::kAdler32, 1);
+      body = r.size;
+      adler = r.check;
+    }
+    if (body == 0) {
+      libdeflate_compressor* c = thread_compressor(engine_level);
+      if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
+      body = libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
+      if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
+      adler = libdeflate_adler32(1, source, sourceLen);
+    }
   }
   write_zlib_header(dest, level);
   write_be32(dest + 2 + body, adler);
@@ -75,7 +110,7 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
     }
   }
   *destLen = total;
-  count(kFam, Engine::kLibdeflate, sourceLen, total);
+  count(kFam, engine, sourceLen, total);
   return Z_OK;
 }
 

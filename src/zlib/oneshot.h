@@ -1,7 +1,9 @@
-// compress2 on libdeflate and uncompress2 on ISA-L, where that keeps zlib's contract exactly; the
+// compress2 on libdeflate (and ISA-L) and uncompress2 on ISA-L, where that keeps zlib's contract
+// exactly; the
 // caller runs the real zlib whenever these return nothing.
 //
-// compress: libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to (on
+// compress: at level 1, ISA-L's level 3 when the input is text-like (isal_body.h says exactly
+// when); otherwise libdeflate's raw deflate at the level kLibdeflateLevel maps zlib's level to (on
 // several threads, in chunks spliced into one stream, from ACCZ_ZLIB_PARALLEL_MIN on), in
 // zlib framing written here (header with FLEVEL exactly as zlib writes it for the level,
 // Adler-32 trailer), so the bytes differ from zlib's only in the deflate body. Levels where no
@@ -23,6 +25,8 @@
 // Thread safety: any thread; each thread keeps its own engine states, freed at its exit.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "zlib/zlib_api.h"
@@ -41,6 +45,13 @@ inline constexpr int kLibdeflateLevel[10] = {0, 2, 2, 2, 5, 6, 0, 0, 0, 0};
 // Inputs below this go to zlib: on the smallest inputs libdeflate's output can be larger
 // (one byte: a 5-byte stored block where zlib uses 3 bytes of static Huffman).
 inline constexpr uLong kMinEngineInput = 4096;
+
+// Whether the input looks incompressible: up to three 4 KiB samples (start, middle, end) each
+// have an order-0 entropy of at least 7.9 bits a byte. The engines' output for such input is
+// over 90% of it, where it is compared with zlib's anyway, so zlib serves it from the start:
+// the engine's run would only add to zlib's. A wrong guess (say, a random block repeated) costs
+// speed, never size. Cost: a histogram of at most 12 KiB.
+bool looks_incompressible(const uint8_t* data, size_t n);
 
 // zlib's compress2 result, or nothing when zlib must serve the call (the reason is counted).
 std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,

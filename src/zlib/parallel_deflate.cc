@@ -1,5 +1,6 @@
 #include "zlib/parallel_deflate.h"
 
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,11 +30,17 @@ std::atomic<bool> g_fail_threads{false};
 // into one new byte, then LEN/NLEN.
 constexpr size_t kSpliceBytes = 5;
 constexpr size_t kWalkWindow = size_t{64} << 10;
+constexpr size_t kWindowBytes = size_t{32} << 10;  // deflate's window: an ISA-L chunk's dictionary
 
 struct Chunk {
   std::span<const uint8_t> in;
   bool last = false;
-  int level = 0;
+  int level = 0;  // libdeflate's level; 0 for an ISA-L chunk
+  // ISA-L chunks: the input before this chunk that primes its window (up to 32 KiB), and the
+  // size of the buffer a chunk other than the first compresses into (the whole output's: a
+  // chunk may compress worse than the rest as long as the spliced stream fits).
+  std::span<const uint8_t> dict;
+  size_t isal_cap = 0;
   Checksum check = Checksum::kNone;
   // Where the chunk is compressed: the caller's output for the first chunk (it starts there,
   // so it needs no copy and no buffer of its own), else `own`.
@@ -45,6 +52,7 @@ struct Chunk {
   uint64_t end_bit = 0;    // bit offset just past the last block
   uint32_t check_value = 0;
   bool ok = false;
+  bool walked = false;  // libdeflate's non-final chunks: final_bit/end_bit are set
 };
 
 // Walks a chunk's raw deflate with the real zlib's inflate(Z_BLOCK), which returns at every
@@ -100,10 +108,45 @@ bool walk(std::span<const uint8_t> deflate, std::span<const uint8_t> original, L
   return ((deflate[where.final_bit / 8] >> (where.final_bit % 8)) & 1) != 0;
 }
 
+// ISA-L level 3 on a chunk, its window primed with `dict`: every chunk but the last ends in
+// ISA-L's sync flush (an empty stored block, byte-aligned, BFINAL clear), so the chunks follow
+// one another as they are, with no walk.
+void run_isal_chunk(Chunk& c) {
+  IsalDeflate* d = thread_isal_deflate();
+  if (d == nullptr || c.in.size() > UINT32_MAX) return;
+  if (c.target.empty()) {
+    c.own.reset(new (std::nothrow) uint8_t[c.isal_cap]);
+    if (c.own == nullptr) return;
+    c.target = {c.own.get(), c.isal_cap};
+  }
+  isal_zstream& s = d->stream;
+  isal_deflate_init(&s);
+  s.level = 3;
+  s.level_buf = d->level_buf;
+  s.level_buf_size = sizeof d->level_buf;
+  s.gzip_flag = IGZIP_DEFLATE;
+  if (!c.dict.empty() && isal_deflate_set_dict(&s, const_cast<uint8_t*>(c.dict.data()),
+                                               static_cast<uint32_t>(c.dict.size())) != COMP_OK)
+    return;
+  s.end_of_stream = c.last ? 1 : 0;
+  s.flush = c.last ? NO_FLUSH : SYNC_FLUSH;
+  s.next_in = const_cast<uint8_t*>(c.in.data());
+  s.avail_in = static_cast<uint32_t>(c.in.size());
+  s.next_out = c.target.data();
+  s.avail_out = static_cast<uint32_t>(std::min<size_t>(c.target.size(), UINT32_MAX));
+  // Everything was written when input is left over neither in the stream nor in ISA-L's
+  // pending output (which would have filled the buffer).
+  if (isal_deflate(&s) != COMP_OK || s.avail_in != 0 || s.avail_out == 0) return;
+  if (c.last && s.internal_state.state != ZSTATE_END) return;
+  c.size = s.total_out;
+  c.ok = true;
+}
+
 void run_chunk(Chunk& c) {
   if (c.check == Checksum::kAdler32)
     c.check_value = libdeflate_adler32(1, c.in.data(), c.in.size());
   if (c.check == Checksum::kCrc32) c.check_value = libdeflate_crc32(0, c.in.data(), c.in.size());
+  if (c.level == 0) return run_isal_chunk(c);
   libdeflate_compressor* comp = thread_compressor(c.level);
   if (comp == nullptr) return;
   if (c.target.empty()) {
@@ -121,6 +164,7 @@ void run_chunk(Chunk& c) {
   }
   LastBlock where;
   c.ok = walk(c.target.first(c.size), c.in, where);
+  c.walked = true;
   c.final_bit = where.final_bit;
   c.end_bit = where.end_bit;
 }
@@ -131,7 +175,7 @@ size_t splice(const Chunk& c, std::span<uint8_t> dst, size_t at) {
   if (c.size > dst.size() - at) return 0;
   uint8_t* p = dst.data() + at;
   if (p != c.target.data()) std::memcpy(p, c.target.data(), c.size);
-  if (c.last) return at + c.size;
+  if (!c.walked) return at + c.size;  // the last chunk, or ISA-L's, which ends flushed
   p[c.final_bit / 8] &= static_cast<uint8_t>(~(1u << (c.final_bit % 8)));
   const unsigned used = static_cast<unsigned>(c.end_bit % 8);  // bits used in the last byte
   if (used == 0) return at + c.size;  // already on a byte boundary: the next chunk can follow
@@ -165,54 +209,12 @@ uint32_t combine(Checksum kind, uint32_t a, uint32_t b, size_t len_b) {
   return static_cast<uint32_t>(real().crc32_combine(a, b, n));
 }
 
-}  // namespace
-
-unsigned parallel_chunks(size_t n) {
-  const Config& cfg = config();
-  if (cfg.threads <= 1 || n < cfg.parallel_min) return 1;
-  const size_t most = n / kMinParallelChunk;
-  return static_cast<unsigned>(std::min<size_t>(cfg.threads, most == 0 ? 1 : most));
-}
-
-size_t parallel_chunk_size(size_t n, unsigned chunks, int level, unsigned i) {
-  // Every chunk but the last is also walked, so those get less input: all then finish at about
-  // the same time, where equal chunks would leave the last chunk's thread idle.
-  const double walk = walk_cost(level);
-  const double last_share = (1 + walk) / ((chunks - 1) + (1 + walk));
-  const auto last_size = static_cast<size_t>(static_cast<double>(n) * last_share);
-  const size_t step =
-      std::max((n - last_size) / (chunks - 1), std::min(kMinParallelChunk, n / chunks));
-  const size_t begin = std::min(n, step * i);
-  return i + 1 == chunks ? n - begin : std::min(n, begin + step) - begin;
-}
-
-size_t parallel_deflate_bound(size_t n, unsigned chunks) {
-  // libdeflate's own bound, per chunk: 5 bytes per block of at least a few thousand bytes (4 KiB
-  // is below its minimum block length in every version), plus its end padding; then the splice.
-  const size_t chunk = (n + chunks - 1) / chunks;
-  return chunks * (chunk + 5 * (chunk / 4096 + 1) + 16 + kSpliceBytes);
-}
-
-ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
-                                unsigned chunks, Checksum check, uint32_t seed) {
+// Runs the chunks (the first on the calling thread, one thread each for the rest), splices
+// them into `out` and combines their check values.
+ParallelResult run_chunks(std::vector<Chunk>& parts, std::span<uint8_t> out, Checksum check,
+                          uint32_t seed) {
   ParallelResult result;
-  if (chunks < 2 || in.size() < chunks) return result;
-  std::vector<Chunk> parts;
-  try {
-    parts.resize(chunks);
-  } catch (const std::bad_alloc&) {
-    return result;
-  }
-  size_t begin = 0;
-  for (unsigned i = 0; i < chunks; ++i) {
-    const size_t size = parallel_chunk_size(in.size(), chunks, level, i);
-    parts[i].in = in.subspan(begin, size);
-    parts[i].last = i + 1 == chunks;
-    parts[i].level = level;
-    parts[i].check = check;
-    begin += size;
-  }
-  parts[0].target = out;
+  const auto chunks = static_cast<unsigned>(parts.size());
 
   // Chunk 0 is the calling thread's; a worker that cannot be started leaves its chunk to the
   // calling thread too, after its own.
@@ -264,6 +266,89 @@ ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::spa
   }
   result.size = at;
   return result;
+}
+
+}  // namespace
+
+unsigned parallel_chunks(size_t n) {
+  const Config& cfg = config();
+  if (cfg.threads <= 1 || n < cfg.parallel_min) return 1;
+  const size_t most = n / kMinParallelChunk;
+  return static_cast<unsigned>(std::min<size_t>(cfg.threads, most == 0 ? 1 : most));
+}
+
+unsigned parallel_isal_chunks(size_t n) {
+  const Config& cfg = config();
+  if (cfg.threads <= 1 || n < cfg.parallel_min / 4) return 1;
+  const size_t most = n / kMinIsalChunk;
+  return static_cast<unsigned>(std::min<size_t>(cfg.threads, most == 0 ? 1 : most));
+}
+
+size_t parallel_chunk_size(size_t n, unsigned chunks, int level, unsigned i) {
+  // Every chunk but the last is also walked, so those get less input: all then finish at about
+  // the same time, where equal chunks would leave the last chunk's thread idle.
+  const double walk = walk_cost(level);
+  const double last_share = (1 + walk) / ((chunks - 1) + (1 + walk));
+  const auto last_size = static_cast<size_t>(static_cast<double>(n) * last_share);
+  const size_t step =
+      std::max((n - last_size) / (chunks - 1), std::min(kMinParallelChunk, n / chunks));
+  const size_t begin = std::min(n, step * i);
+  return i + 1 == chunks ? n - begin : std::min(n, begin + step) - begin;
+}
+
+size_t parallel_deflate_bound(size_t n, unsigned chunks) {
+  // libdeflate's own bound, per chunk: 5 bytes per block of at least a few thousand bytes (4 KiB
+  // is below its minimum block length in every version), plus its end padding; then the splice.
+  const size_t chunk = (n + chunks - 1) / chunks;
+  return chunks * (chunk + 5 * (chunk / 4096 + 1) + 16 + kSpliceBytes);
+}
+
+ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
+                                unsigned chunks, Checksum check, uint32_t seed) {
+  ParallelResult result;
+  if (chunks < 2 || in.size() < chunks) return result;
+  std::vector<Chunk> parts;
+  try {
+    parts.resize(chunks);
+  } catch (const std::bad_alloc&) {
+    return result;
+  }
+  size_t begin = 0;
+  for (unsigned i = 0; i < chunks; ++i) {
+    const size_t size = parallel_chunk_size(in.size(), chunks, level, i);
+    parts[i].in = in.subspan(begin, size);
+    parts[i].last = i + 1 == chunks;
+    parts[i].level = level;
+    parts[i].check = check;
+    begin += size;
+  }
+  parts[0].target = out;
+  return run_chunks(parts, out, check, seed);
+}
+
+ParallelResult parallel_isal_deflate(std::span<const uint8_t> in, std::span<uint8_t> out,
+                                     unsigned chunks, Checksum check, uint32_t seed) {
+  ParallelResult result;
+  if (chunks < 2 || in.size() < chunks) return result;
+  std::vector<Chunk> parts;
+  try {
+    parts.resize(chunks);
+  } catch (const std::bad_alloc&) {
+    return result;
+  }
+  // Equal chunks: none is walked.
+  const size_t step = in.size() / chunks;
+  for (unsigned i = 0; i < chunks; ++i) {
+    Chunk& c = parts[i];
+    const size_t begin = step * i;
+    c.in = in.subspan(begin, i + 1 == chunks ? in.size() - begin : step);
+    c.dict = in.subspan(begin - std::min(begin, kWindowBytes), std::min(begin, kWindowBytes));
+    c.last = i + 1 == chunks;
+    c.check = check;
+    c.isal_cap = out.size();
+  }
+  parts[0].target = out;
+  return run_chunks(parts, out, check, seed);
 }
 
 bool find_last_block(std::span<const uint8_t> deflate, std::span<const uint8_t> original,

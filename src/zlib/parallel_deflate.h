@@ -50,6 +50,13 @@ struct ParallelResult {
 // ACCZ_ZLIB_PARALLEL_MIN, ACCZ_ZLIB_THREADS=1, or too small for two chunks).
 unsigned parallel_chunks(size_t n);
 
+// How many ISA-L chunks (parallel_isal_deflate) an input of n bytes is cut into: as
+// parallel_chunks, but from a quarter of ACCZ_ZLIB_PARALLEL_MIN on (256 KiB by default) and in
+// chunks of at least kMinIsalChunk, since ISA-L's chunks need no walk and lose no matches at
+// their boundaries.
+inline constexpr size_t kMinIsalChunk = size_t{128} << 10;
+unsigned parallel_isal_chunks(size_t n);
+
 // The size of chunk i (0-based) of an input of n bytes cut into `chunks` at libdeflate
 // `level`: every chunk but the last is walked too, so it gets less input (by the walk's
 // measured cost at that level) and all threads finish together.
@@ -65,6 +72,13 @@ size_t parallel_deflate_bound(size_t n, unsigned chunks);
 // compresses the way it did without this path. REQUIRES: in and out do not overlap.
 ParallelResult parallel_deflate(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
                                 unsigned chunks, Checksum check, uint32_t seed);
+
+// The same with ISA-L level 3 (isal_body.h) in `chunks` equal chunks, each primed with the 32 KiB
+// of input before it, so no match is lost at a boundary; every chunk but the last ends in ISA-L's
+// sync flush, which leaves it byte-aligned and not final, so the chunks need no walk. Size 0
+// when the spliced stream does not fit in `out` or memory ran out.
+ParallelResult parallel_isal_deflate(std::span<const uint8_t> in, std::span<uint8_t> out,
+                                     unsigned chunks, Checksum check, uint32_t seed);
 
 // Where a raw deflate stream's last block starts (its BFINAL bit) and ends, found by the walk
 // described above; false unless `deflate` inflates to exactly `original` and ends in its last

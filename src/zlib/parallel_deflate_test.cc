@@ -2,6 +2,8 @@
 // libdeflate level, for several kinds of data, chunk counts and sizes around the edges; the
 // walker finds the last block where an independently built stream has it; the splice works
 // for chunks ending at every bit offset; a thread that cannot start costs nothing but time.
+// parallel_isal_deflate: the same stream properties, and chunks primed with the input before
+// them.
 #include "zlib/parallel_deflate.h"
 
 #include <gtest/gtest.h>
@@ -235,6 +237,63 @@ TEST(ParallelDeflate, ConcurrentCalls) {
   for (std::thread& t : callers) t.join();
 }
 
+// ISA-L chunks (parallel_isal_deflate): one valid stream with the right check value for every
+// kind of data and chunk count, sizes around the edges included.
+Bytes check_isal_round_trip(const Bytes& in, unsigned chunks, Checksum check, uint32_t seed) {
+  Bytes out(compressBound(in.size()));
+  const ParallelResult r = parallel_isal_deflate(in, out, chunks, check, seed);
+  EXPECT_NE(r.size, 0u);
+  out.resize(r.size);
+  EXPECT_EQ(inflate_raw(out, in.size()), in);
+  if (check == Checksum::kAdler32) {
+    EXPECT_EQ(r.check, adler32_z(seed, in.data(), in.size()));
+  }
+  if (check == Checksum::kCrc32) {
+    EXPECT_EQ(r.check, crc32_z(seed, in.data(), in.size()));
+  }
+  return out;
+}
+
+TEST(ParallelIsalDeflate, EveryKindAndChunkCount) {
+  for (size_t n : {2 * kMinParallelChunk - 1, 3 * kMinParallelChunk + 12345}) {
+    for (int kind = 0; kind < 4; ++kind) {
+      const Bytes in = data_of(kind, n, 3 + kind);
+      for (unsigned chunks = 2; chunks <= 5; ++chunks) {
+        SCOPED_TRACE(testing::Message() << kind_name(kind) << " " << n << " in " << chunks);
+        check_isal_round_trip(in, chunks, chunks % 2 == 0 ? Checksum::kAdler32 : Checksum::kCrc32,
+                              chunks == 3 ? 0x12345678u : (chunks == 2 ? 1u : 0u));
+      }
+    }
+  }
+}
+
+// Each chunk is primed with the 32 KiB before it: a 16 KiB random block repeated costs its
+// literals once in the whole stream, where each unprimed chunk would pay for them again.
+TEST(ParallelIsalDeflate, EachChunkSeesTheInputBeforeIt) {
+  const Bytes block = datagen::random(16 << 10, 5);
+  Bytes in;
+  while (in.size() < (size_t{2} << 20)) in.insert(in.end(), block.begin(), block.end());
+  const Bytes two = check_isal_round_trip(in, 2, Checksum::kNone, 0);
+  const Bytes eight = check_isal_round_trip(in, 8, Checksum::kNone, 0);
+  EXPECT_LT(eight.size(), two.size() + 1024) << "a chunk did not see the block before it";
+}
+
+TEST(ParallelIsalDeflate, OutputThatDoesNotFitFails) {
+  const Bytes in = datagen::text(size_t{1} << 20, 9);
+  const Bytes exact = check_isal_round_trip(in, 2, Checksum::kNone, 0);
+  Bytes out(exact.size() + 1);  // the last chunk needs a byte of room beyond its output
+  EXPECT_EQ(parallel_isal_deflate(in, out, 2, Checksum::kNone, 0).size, exact.size());
+  out.assign(exact.size() - 1, 0);
+  EXPECT_EQ(parallel_isal_deflate(in, out, 2, Checksum::kNone, 0).size, 0u);
+}
+
+TEST(ParallelIsalDeflate, ThreadsThatCannotStartLeaveTheirChunksToTheCaller) {
+  const Bytes in = mixed(size_t{1} << 20, 13);
+  parallel_deflate_fail_threads_for_testing(true);
+  check_isal_round_trip(in, 3, Checksum::kCrc32, 7);
+  parallel_deflate_fail_threads_for_testing(false);
+}
+
 TEST(ParallelDeflate, ChunkCountFollowsTheConfiguration) {
   const Config& cfg = config();
   EXPECT_GE(cfg.threads, 1u);
@@ -243,6 +302,11 @@ TEST(ParallelDeflate, ChunkCountFollowsTheConfiguration) {
   EXPECT_EQ(parallel_chunks(0), 1u);
   const size_t big = std::max(cfg.parallel_min, 64 * kMinParallelChunk);
   EXPECT_EQ(parallel_chunks(big), std::min<unsigned>(cfg.threads, 64));
+  EXPECT_EQ(parallel_isal_chunks(cfg.parallel_min / 4 - 1), 1u);
+  EXPECT_EQ(parallel_isal_chunks(big), std::min<unsigned>(cfg.threads, 64));
+  if (cfg.threads > 1 && cfg.parallel_min / 4 <= 2 * kMinIsalChunk) {
+    EXPECT_EQ(parallel_isal_chunks(2 * kMinIsalChunk), 2u) << "ISA-L's chunks start lower";
+  }
   if (cfg.threads > 1 && cfg.parallel_min < 2 * kMinParallelChunk) {
     EXPECT_EQ(parallel_chunks(2 * kMinParallelChunk - 1), 1u) << "chunks below the minimum";
   }

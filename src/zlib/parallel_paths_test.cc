@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <initializer_list>
 #include <random>
 #include <vector>
 
 #include "util/datagen.h"
 #include "zlib/config.h"
 #include "zlib/deflate_stream.h"
+#include "zlib/isal_body.h"
 #include "zlib/oneshot.h"
 #include "zlib/parallel_deflate.h"
 
@@ -128,12 +130,12 @@ StreamRun run_stream(const Bytes& in, int level, int window_bits, size_t piece, 
   return r;
 }
 
-TEST(ParallelPaths, DeflateStreamsFinishLargeInputsInOneValidStream) {
-  const size_t n = 2 * config().parallel_min + 999;
-  const Bytes in = mixed(n, 42);
+// Large streams in one valid stream with the stream's check value, for `levels` on `in`.
+void expect_streams_finish(const Bytes& in, std::initializer_list<int> levels) {
+  const size_t n = in.size();
   const uLong adler = adler32_z(1, in.data(), n), crc = crc32_z(0, in.data(), n);
   for (int window_bits : {MAX_WBITS, MAX_WBITS + 16, -MAX_WBITS}) {
-    for (int level : {1, 3, 4, 5}) {
+    for (int level : levels) {
       for (const auto& [piece, room] :
            {std::pair<size_t, uInt>{0, 8u << 20}, {0, 65536}, {65536, 8u << 20}, {1000000, 4099}}) {
         SCOPED_TRACE(testing::Message() << "windowBits " << window_bits << " level " << level
@@ -152,6 +154,77 @@ TEST(ParallelPaths, DeflateStreamsFinishLargeInputsInOneValidStream) {
       }
     }
   }
+}
+
+// Mixed data compresses to over kIsalMaxRatio: libdeflate's chunks at every level.
+TEST(ParallelPaths, DeflateStreamsFinishLargeInputsInOneValidStream) {
+  expect_streams_finish(mixed(2 * config().parallel_min + 999, 42), {1, 3, 4, 5});
+}
+
+// Text at level 1: ISA-L (in its own chunks when the input is large enough).
+TEST(ParallelPaths, DeflateStreamsOnIsalAtLevelOne) {
+  const Bytes in = datagen::text(2 * config().parallel_min + 999, 43);
+  Bytes out(in.size());
+  ASSERT_NE(isal_body(1, in, out, Checksum::kNone, 0).size, 0u) << "this input is meant for ISA-L";
+  expect_streams_finish(in, {1});
+}
+
+TEST(LooksIncompressible, SamplesStartMiddleAndEnd) {
+  EXPECT_TRUE(looks_incompressible(datagen::random(100000, 1).data(), 100000));
+  EXPECT_FALSE(looks_incompressible(datagen::text(100000, 1).data(), 100000));
+  EXPECT_FALSE(looks_incompressible(datagen::random(4095, 1).data(), 4095)) << "too small";
+  for (size_t at : {size_t{0}, size_t{48000}, size_t{96000}}) {
+    Bytes in = datagen::random(100000, 2);
+    const Bytes text = datagen::text(4000, 3);
+    std::copy(text.begin(), text.end(), in.begin() + static_cast<ptrdiff_t>(at));
+    EXPECT_FALSE(looks_incompressible(in.data(), in.size())) << "text at " << at;
+  }
+}
+
+// Input that looks incompressible is zlib's from the start, so its bytes are exactly zlib's, in
+// a deflate stream as in compress2.
+TEST(LooksIncompressible, StreamsOfRandomDataAreZlibsOwnBytes) {
+  const Bytes in = datagen::random(300000, 9);
+  for (int level = 1; level <= 5; ++level) {
+    SCOPED_TRACE(testing::Message() << "level " << level);
+    const StreamRun r = run_stream(in, level, MAX_WBITS, 65536, 65536);
+    z_stream z{};
+    ASSERT_EQ(deflateInit(&z, level), Z_OK);
+    Bytes expect(deflateBound(&z, in.size()));
+    z.next_in = const_cast<uint8_t*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = expect.data();
+    z.avail_out = static_cast<uInt>(expect.size());
+    ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    expect.resize(z.total_out);
+    deflateEnd(&z);
+    EXPECT_EQ(r.out, expect);
+  }
+}
+
+// isal_body serves level 1 only, text-like input only (neither random nor runs), and says when
+// room was what it lacked.
+TEST(IsalBody, ServesTextLikeInputAtLevelOne) {
+  const Bytes text = datagen::text(100000, 3), random = datagen::random(100000, 4);
+  Bytes out(compressBound(text.size()));
+  const IsalBody served = isal_body(1, text, out, Checksum::kNone, 0);
+  ASSERT_NE(served.size, 0u);
+  EXPECT_LE(served.size, static_cast<size_t>(kIsalMaxRatio * text.size()));
+  EXPECT_EQ(inflate_all(Bytes(out.begin(), out.begin() + served.size), -MAX_WBITS, text.size()),
+            text);
+  EXPECT_EQ(isal_body(2, text, out, Checksum::kNone, 0).size, 0u) << "level 2 is libdeflate's";
+  const IsalBody refused = isal_body(1, random, out, Checksum::kNone, 0);
+  EXPECT_EQ(refused.size, 0u) << "random data is over the ratio";
+  EXPECT_FALSE(refused.no_room);
+  Bytes runs(100000, 0);  // the fuzzer's kind: runs with a few bytes between
+  for (size_t i = 0; i < runs.size(); i += 997) runs[i] = static_cast<uint8_t>(i);
+  const IsalBody run_body = isal_body(1, runs, out, Checksum::kNone, 0);
+  EXPECT_EQ(run_body.size, 0u) << "runs are under the ratio";
+  EXPECT_FALSE(run_body.no_room);
+  Bytes small(served.size / 2);
+  const IsalBody cramped = isal_body(1, text, small, Checksum::kNone, 0);
+  EXPECT_EQ(cramped.size, 0u);
+  EXPECT_TRUE(cramped.no_room);
 }
 
 TEST(ParallelPaths, DeflateStreamThroughOneByteBuffers) {

@@ -52,6 +52,7 @@ constexpr const char* kReasons[kFallbacks] = {
     "buffered input reached ACCZ_ZLIB_STREAM_CAP",
     "inflateSync/Mark/Copy/Undermine/Validate/CodesUsed",
     "zlib header announces a window below 32 KiB",
+    "input looks incompressible (sampled): zlib serves it",
 };
 
 // Empty when no call was counted.

@@ -39,19 +39,20 @@ enum class Fallback : uint8_t {
   kSeedUnreduced,  // an Adler-32 seed with a half >= 65521
   kNoMemory,       // the engine's state could not be allocated
   // Streams (deflate/inflate): what moved a stream to zlib, or kept it there from *Init*.
-  kStrategy,       // a strategy other than Z_DEFAULT_STRATEGY
-  kWindowBits,     // windowBits the engine path does not serve
-  kFlush,          // a flush the whole-buffer/engine path cannot honour (Z_SYNC_FLUSH, Z_BLOCK...)
-  kParams,         // deflateParams after data, or to a level/strategy without an engine
-  kDictionary,     // deflateSetDictionary / inflateSetDictionary the engine cannot take
-  kPrime,          // deflatePrime / inflatePrime
-  kGzipHeader,     // deflateSetHeader / inflateGetHeader
-  kTune,           // deflateTune
-  kStreamCap,      // buffered input reached ACCZ_ZLIB_STREAM_CAP
-  kStreamRequest,  // inflateSync, inflateMark, inflateCopy, inflateUndermine, inflateValidate...
-  kHeaderWindow,   // a zlib header announcing a window below 32 KiB
+  kStrategy,        // a strategy other than Z_DEFAULT_STRATEGY
+  kWindowBits,      // windowBits the engine path does not serve
+  kFlush,           // a flush the whole-buffer/engine path cannot honour (Z_SYNC_FLUSH, Z_BLOCK...)
+  kParams,          // deflateParams after data, or to a level/strategy without an engine
+  kDictionary,      // deflateSetDictionary / inflateSetDictionary the engine cannot take
+  kPrime,           // deflatePrime / inflatePrime
+  kGzipHeader,      // deflateSetHeader / inflateGetHeader
+  kTune,            // deflateTune
+  kStreamCap,       // buffered input reached ACCZ_ZLIB_STREAM_CAP
+  kStreamRequest,   // inflateSync, inflateMark, inflateCopy, inflateUndermine, inflateValidate...
+  kHeaderWindow,    // a zlib header announcing a window below 32 KiB
+  kIncompressible,  // sampled input looks random: zlib serves it (it would be compared anyway)
 };
-inline constexpr int kFallbacks = 22;
+inline constexpr int kFallbacks = 23;
 
 bool stats_on();
 
