@@ -21,7 +21,7 @@ constexpr uint64_t kFirst = 10;  // the extent's first PBN
 // Remembers which blocks were read, and how many reads there were.
 class CountingBacking final : public BackingStore {
  public:
-  explicit CountingBacking(uint64_t blocks) : mem_(blocks * kBlockSize) {}
+  explicit CountingBacking(uint64_t block_count) : mem_(block_count * kBlockSize) {}
   StoreStatus read(uint64_t offset, MutableByteSpan out) override {
     ++reads;
     for (uint64_t b = offset / kBlockSize; b < (offset + out.size() + kBlockSize - 1) / kBlockSize;
@@ -75,7 +75,9 @@ Took read_alone(CountingBacking& dev, uint8_t slot, const std::vector<uint8_t>& 
   ExtentReader r(entry(slot));
   auto got = r.fragment(dev, kAlg, entry(slot));
   EXPECT_TRUE(got.ok()) << int{slot} << ": " << got.status.to_string();
-  if (got.ok()) EXPECT_TRUE(same(got.value, want)) << int{slot};
+  if (got.ok()) {
+    EXPECT_TRUE(same(got.value, want)) << int{slot};
+  }
   return {dev.reads, dev.blocks};
 }
 
