@@ -6,6 +6,11 @@
 namespace accz::zlib {
 namespace {
 
+struct IsalDeflate {
+  isal_zstream stream;
+  uint8_t level_buf[ISAL_DEF_LVL3_DEFAULT];
+};
+
 struct EngineStates {
   libdeflate_compressor* compressors[13] = {};
   std::unique_ptr<IsalDeflate> deflate;
@@ -30,9 +35,20 @@ libdeflate_compressor* thread_compressor(int level) {
   return c;
 }
 
-IsalDeflate* thread_isal_deflate() {
+isal_zstream* thread_isal_level3(bool stateless) {
   if (!t_states.deflate) t_states.deflate.reset(new (std::nothrow) IsalDeflate);
-  return t_states.deflate.get();
+  if (!t_states.deflate) return nullptr;
+  isal_zstream& s = t_states.deflate->stream;
+  if (stateless) {
+    isal_deflate_stateless_init(&s);
+  } else {
+    isal_deflate_init(&s);
+  }
+  s.level = 3;
+  s.level_buf = t_states.deflate->level_buf;
+  s.level_buf_size = sizeof t_states.deflate->level_buf;
+  s.gzip_flag = IGZIP_DEFLATE;
+  return &s;
 }
 
 inflate_state* thread_isal_inflate() {

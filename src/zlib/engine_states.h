@@ -17,14 +17,10 @@ namespace accz::zlib {
 // The calling thread's compressor at libdeflate level 1..12, or nullptr if allocation failed.
 libdeflate_compressor* thread_compressor(int level);
 
-// The calling thread's ISA-L stateless deflate state with a level-3 buffer (contents
-// unspecified: the caller initialises the stream and points it at the buffer), or nullptr if
-// allocation failed.
-struct IsalDeflate {
-  isal_zstream stream;
-  uint8_t level_buf[ISAL_DEF_LVL3_DEFAULT];
-};
-IsalDeflate* thread_isal_deflate();
+// The calling thread's ISA-L deflate stream, initialised for raw deflate at ISA-L level 3 with
+// its level buffer, for isal_deflate_stateless (stateless) or isal_deflate (not); the caller
+// sets the flush, input and output. nullptr if allocation failed.
+isal_zstream* thread_isal_level3(bool stateless);
 
 // The calling thread's ISA-L inflate state (contents unspecified: the caller initialises it), or
 // nullptr if allocation failed.

@@ -15,14 +15,9 @@ namespace {
 // One stateless ISA-L level-3 call.
 IsalBody one_call(std::span<const uint8_t> in, std::span<uint8_t> out) {
   IsalBody body;
-  IsalDeflate* d = thread_isal_deflate();
-  if (d == nullptr) return body;
-  isal_zstream& s = d->stream;
-  isal_deflate_stateless_init(&s);
-  s.level = 3;
-  s.level_buf = d->level_buf;
-  s.level_buf_size = sizeof d->level_buf;
-  s.gzip_flag = IGZIP_DEFLATE;
+  isal_zstream* stream = thread_isal_level3(/*stateless=*/true);
+  if (stream == nullptr) return body;
+  isal_zstream& s = *stream;
   s.end_of_stream = 1;
   s.flush = NO_FLUSH;
   s.next_in = const_cast<uint8_t*>(in.data());

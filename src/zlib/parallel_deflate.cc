@@ -112,19 +112,15 @@ bool walk(std::span<const uint8_t> deflate, std::span<const uint8_t> original, L
 // ISA-L's sync flush (an empty stored block, byte-aligned, BFINAL clear), so the chunks follow
 // one another as they are, with no walk.
 void run_isal_chunk(Chunk& c) {
-  IsalDeflate* d = thread_isal_deflate();
-  if (d == nullptr || c.in.size() > UINT32_MAX) return;
+  if (c.in.size() > UINT32_MAX) return;
   if (c.target.empty()) {
     c.own.reset(new (std::nothrow) uint8_t[c.isal_cap]);
     if (c.own == nullptr) return;
     c.target = {c.own.get(), c.isal_cap};
   }
-  isal_zstream& s = d->stream;
-  isal_deflate_init(&s);
-  s.level = 3;
-  s.level_buf = d->level_buf;
-  s.level_buf_size = sizeof d->level_buf;
-  s.gzip_flag = IGZIP_DEFLATE;
+  isal_zstream* stream = thread_isal_level3(/*stateless=*/false);
+  if (stream == nullptr) return;
+  isal_zstream& s = *stream;
   if (!c.dict.empty() && isal_deflate_set_dict(&s, const_cast<uint8_t*>(c.dict.data()),
                                                static_cast<uint32_t>(c.dict.size())) != COMP_OK)
     return;

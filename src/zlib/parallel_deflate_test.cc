@@ -13,6 +13,7 @@
 #include <array>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "util/datagen.h"
@@ -76,14 +77,12 @@ const char* kind_name(int kind) {
   return kNames[kind];
 }
 
-// Compresses with parallel_deflate and checks everything a caller relies on.
-Bytes check_round_trip(int level, const Bytes& in, unsigned chunks,
-                       Checksum check = Checksum::kNone, uint32_t seed = 0) {
-  Bytes out(parallel_deflate_bound(in.size(), chunks));
-  const ParallelResult r = parallel_deflate(level, in, out, chunks, check, seed);
+// A parallel call's result in `out` is one raw deflate stream of `in`, with the check value
+// asked for; returns the stream.
+Bytes expect_one_stream(const ParallelResult& r, Bytes out, const Bytes& in, Checksum check,
+                        uint32_t seed) {
   EXPECT_NE(r.size, 0u);
   out.resize(r.size);
-  EXPECT_LE(r.size, compressBound(in.size())) << "larger than zlib's bound";
   EXPECT_EQ(inflate_raw(out, in.size()), in);
   if (check == Checksum::kAdler32) {
     EXPECT_EQ(r.check, adler32_z(seed, in.data(), in.size()));
@@ -92,6 +91,15 @@ Bytes check_round_trip(int level, const Bytes& in, unsigned chunks,
     EXPECT_EQ(r.check, crc32_z(seed, in.data(), in.size()));
   }
   return out;
+}
+
+// Compresses with parallel_deflate and checks everything a caller relies on.
+Bytes check_round_trip(int level, const Bytes& in, unsigned chunks,
+                       Checksum check = Checksum::kNone, uint32_t seed = 0) {
+  Bytes out(parallel_deflate_bound(in.size(), chunks));
+  const ParallelResult r = parallel_deflate(level, in, out, chunks, check, seed);
+  EXPECT_LE(r.size, compressBound(in.size())) << "larger than zlib's bound";
+  return expect_one_stream(r, std::move(out), in, check, seed);
 }
 
 TEST(ParallelDeflate, EveryLevelEveryKind) {
@@ -242,16 +250,7 @@ TEST(ParallelDeflate, ConcurrentCalls) {
 Bytes check_isal_round_trip(const Bytes& in, unsigned chunks, Checksum check, uint32_t seed) {
   Bytes out(compressBound(in.size()));
   const ParallelResult r = parallel_isal_deflate(in, out, chunks, check, seed);
-  EXPECT_NE(r.size, 0u);
-  out.resize(r.size);
-  EXPECT_EQ(inflate_raw(out, in.size()), in);
-  if (check == Checksum::kAdler32) {
-    EXPECT_EQ(r.check, adler32_z(seed, in.data(), in.size()));
-  }
-  if (check == Checksum::kCrc32) {
-    EXPECT_EQ(r.check, crc32_z(seed, in.data(), in.size()));
-  }
-  return out;
+  return expect_one_stream(r, std::move(out), in, check, seed);
 }
 
 TEST(ParallelIsalDeflate, EveryKindAndChunkCount) {
