@@ -3,8 +3,10 @@
 // The drop-in serves a zlib level with an engine level only where that engine level is no
 // larger than zlib's on every file it is measured on (src/zlib/README.md, "never larger"). This
 // program measures that frontier on a set of files: for each zlib level 1-9, every libdeflate
-// level (1-12) and ISA-L level (0-3) with zlib framing, the files where the engine's output is
-// larger than zlib's, the total size against zlib's and the speed against zlib's on one core.
+// level (1-12) and ISA-L level (0-3), the files where the engine's output is larger than zlib's,
+// the total size against zlib's and the speed against zlib's on one core. Every library is
+// called through the project's engines (accz/engine.h) as raw deflate, zlib included, so each
+// gets the same 6 bytes of zlib framing added to its size and no Adler-32 in its time.
 // A file counts against an engine level when it is at least 4 KiB and zlib compresses it below
 // 90% of its size: the drop-in sends smaller inputs to zlib and compares near-incompressible
 // output with zlib's anyway.
@@ -19,10 +21,7 @@
 // --matrix also prints every (zlib level, engine level) pair. Every output is checked to
 // decompress to its input (zlib's uncompress). Times are each file's best of N runs (default 3).
 #include <dirent.h>
-#include <isa-l/igzip_lib.h>
-#include <libdeflate.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,9 +32,12 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "accz/engine.h"
 
 namespace {
 
@@ -51,13 +53,14 @@ struct Result {
   double seconds = 0;
 };
 
-// An engine level: compresses a whole buffer with zlib framing into out, returning the size
-// (0 when it did not fit).
+// One library at one level.
 struct Candidate {
-  std::string name;
+  std::string engine;
   int level = 0;
-  bool isal = false;
+  std::string name() const { return engine + " " + std::to_string(level); }
 };
+
+constexpr size_t kZlibFraming = 6;  // 2 header bytes, 4 Adler-32 bytes
 
 void add_path(const std::string& path, std::vector<File>& files) {
   struct stat st {};
@@ -83,62 +86,36 @@ void add_path(const std::string& path, std::vector<File>& files) {
   files.push_back(std::move(f));
 }
 
-size_t zlib_compress(const Bytes& in, Bytes& out, int level) {
-  uLongf n = out.size();
-  return compress2(out.data(), &n, in.data(), in.size(), level) == Z_OK ? n : 0;
-}
-
-size_t libdeflate_compress(const Bytes& in, Bytes& out, libdeflate_compressor* c) {
-  return libdeflate_zlib_compress(c, in.data(), in.size(), out.data(), out.size());
-}
-
-size_t isal_compress(const Bytes& in, Bytes& out, int level, Bytes& level_buf) {
-  isal_zstream s;
-  isal_deflate_stateless_init(&s);
-  s.level = static_cast<uint32_t>(level);
-  s.level_buf = level_buf.empty() ? nullptr : level_buf.data();
-  s.level_buf_size = static_cast<uint32_t>(level_buf.size());
-  s.gzip_flag = IGZIP_ZLIB;
-  s.end_of_stream = 1;
-  s.flush = NO_FLUSH;
-  s.next_in = const_cast<uint8_t*>(in.data());
-  s.avail_in = static_cast<uint32_t>(in.size());
-  s.next_out = out.data();
-  s.avail_out = static_cast<uint32_t>(out.size());
-  return isal_deflate_stateless(&s) == COMP_OK ? s.total_out : 0;
-}
-
-size_t isal_level_buf_size(int level) {
-  switch (level) {
-    case 1:
-      return ISAL_DEF_LVL1_DEFAULT;
-    case 2:
-      return ISAL_DEF_LVL2_DEFAULT;
-    case 3:
-      return ISAL_DEF_LVL3_DEFAULT;
-    default:
-      return 0;
+// Best of `reps` one-shot compressions of f by `c`, the output checked against the input by
+// zlib's decompressor. The size includes zlib's framing.
+Result measure(const File& f, int reps, const Candidate& c, accz::Decompressor& check) {
+  const accz::Engine* engine = accz::find_engine(c.engine);
+  std::unique_ptr<accz::Compressor> comp =
+      engine != nullptr ? engine->compressor(c.level, accz::Framing::kRaw) : nullptr;
+  if (comp == nullptr) {
+    std::fprintf(stderr, "zlib_levels: no %s compressor\n", c.name().c_str());
+    std::exit(1);
   }
-}
-
-// Best of `reps` runs of fn(out) -> size, with the output checked against the input.
-template <typename Fn>
-Result measure(const File& f, int reps, Bytes& out, const char* what, Fn fn) {
+  Bytes out(comp->bound(f.data.size()));
   Result r;
   r.seconds = std::numeric_limits<double>::infinity();
+  accz::CodecResult made;
   for (int i = 0; i < reps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    r.size = fn(out);
+    made = comp->compress(f.data, out);
     const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
     r.seconds = std::min(r.seconds, dt.count());
   }
   Bytes back(f.data.size() + 1);
-  uLongf n = back.size();
-  if (r.size == 0 || uncompress(back.data(), &n, out.data(), r.size) != Z_OK ||
-      n != f.data.size() || std::memcmp(back.data(), f.data.data(), n) != 0) {
-    std::fprintf(stderr, "zlib_levels: %s on %s did not round-trip\n", what, f.name.c_str());
+  check.reset();
+  const accz::CodecResult got = check.decompress(accz::ByteSpan(out).first(made.produced), back);
+  if (made.status != accz::Status::kOk || got.status != accz::Status::kOk ||
+      got.produced != f.data.size() || std::memcmp(back.data(), f.data.data(), got.produced) != 0) {
+    std::fprintf(stderr, "zlib_levels: %s on %s did not round-trip\n", c.name().c_str(),
+                 f.name.c_str());
     std::exit(1);
   }
+  r.size = made.produced + kZlibFraming;
   return r;
 }
 
@@ -174,34 +151,20 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Candidate> candidates;
-  for (int l = 1; l <= 12; ++l) candidates.push_back({"libdeflate " + std::to_string(l), l, false});
-  for (int l = 0; l <= 3; ++l) candidates.push_back({"isal " + std::to_string(l), l, true});
+  for (int l = 1; l <= 12; ++l) candidates.push_back({"libdeflate", l});
+  for (int l = 0; l <= 3; ++l) candidates.push_back({"isal", l});
+  std::unique_ptr<accz::Decompressor> check =
+      accz::find_engine("zlib")->decompressor(accz::Framing::kRaw);
 
-  // results[file][0..8] zlib levels 1-9; engine[file][candidate].
+  // zlib[file][0..8]: zlib levels 1-9; engine[file][candidate].
   std::vector<std::vector<Result>> zlib(files.size()), engine(files.size());
   size_t total_in = 0;
   for (size_t fi = 0; fi < files.size(); ++fi) {
     const File& f = files[fi];
     total_in += f.data.size();
-    Bytes out(compressBound(f.data.size()) + 64);
-    for (int level = 1; level <= 9; ++level) {
-      zlib[fi].push_back(
-          measure(f, reps, out, "zlib", [&](Bytes& o) { return zlib_compress(f.data, o, level); }));
-    }
-    for (const Candidate& c : candidates) {
-      if (c.isal) {
-        Bytes level_buf(isal_level_buf_size(c.level));
-        engine[fi].push_back(measure(f, reps, out, c.name.c_str(), [&](Bytes& o) {
-          return isal_compress(f.data, o, c.level, level_buf);
-        }));
-      } else {
-        libdeflate_compressor* comp = libdeflate_alloc_compressor(c.level);
-        engine[fi].push_back(measure(f, reps, out, c.name.c_str(), [&](Bytes& o) {
-          return libdeflate_compress(f.data, o, comp);
-        }));
-        libdeflate_free_compressor(comp);
-      }
-    }
+    for (int level = 1; level <= 9; ++level)
+      zlib[fi].push_back(measure(f, reps, {"zlib", level}, *check));
+    for (const Candidate& c : candidates) engine[fi].push_back(measure(f, reps, c, *check));
   }
 
   std::printf("%zu files, %zu bytes; best of %d; bound for %u cores\n\n", files.size(), total_in,
@@ -238,16 +201,16 @@ int main(int argc, char** argv) {
       }
       const double speedup = zt / et;
       if (matrix) {
-        std::printf("| %d | %s | %d | %.4f | %.2fx |\n", level, candidates[ci].name.c_str(), larger,
-                    static_cast<double>(esize) / zsize, speedup);
+        std::printf("| %d | %s | %d | %.4f | %.2fx |\n", level, candidates[ci].name().c_str(),
+                    larger, static_cast<double>(esize) / zsize, speedup);
       }
       if (larger == 0 && speedup > row.safe_speedup) {
         row.safe_speedup = speedup;
-        row.safe = candidates[ci].name;
+        row.safe = candidates[ci].name();
       }
       if (speedup > row.fastest_speedup) {
         row.fastest_speedup = speedup;
-        row.fastest = candidates[ci].name;
+        row.fastest = candidates[ci].name();
         row.fastest_larger = larger;
       }
     }
