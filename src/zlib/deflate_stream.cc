@@ -11,7 +11,6 @@
 #include "zlib/engine_states.h"
 #include "zlib/framing.h"
 #include "zlib/host_alloc.h"
-#include "zlib/isal_body.h"
 #include "zlib/oneshot.h"
 #include "zlib/parallel_deflate.h"
 #include "zlib/real_zlib.h"
@@ -265,39 +264,6 @@ void write_trailer(DeflateStream* ds, Bytef* p) {
   }
 }
 
-// The raw deflate body of src into dst (cap bytes): text-like input at level 1 on ISA-L
-// (isal_body.h); else libdeflate, in `chunks` parallel chunks when there are several, else (or
-// when the chunks do not fit) in one call. 0 when it did not fit (also when ISA-L would have
-// served the input with more room). check_done says whether
-// `check_value` holds the running check value (continued from seed) that the chunk threads
-// computed; `engine` which engine made the body.
-size_t compress_body(int level, unsigned chunks, const Bytef* src, size_t total, Bytef* dst,
-                     size_t cap, Checksum check, uint32_t seed, uint32_t& check_value,
-                     bool& check_done, Engine& engine) {
-  check_done = false;
-  engine = Engine::kIsal;
-  const IsalBody fast = isal_body(level, {src, total}, {dst, cap}, check, seed);
-  if (fast.no_room) return 0;
-  if (fast.size != 0) {
-    check_value = fast.check;
-    check_done = fast.checked;
-    return fast.size;
-  }
-  engine = Engine::kLibdeflate;
-  if (chunks > 1) {
-    const ParallelResult r =
-        parallel_deflate(kLibdeflateLevel[level], {src, total}, {dst, cap}, chunks, check, seed);
-    if (r.size != 0) {
-      check_value = r.check;
-      check_done = check != Checksum::kNone;
-      return r.size;
-    }
-  }
-  libdeflate_compressor* c = thread_compressor(kLibdeflateLevel[level]);
-  if (c == nullptr) return 0;
-  return libdeflate_deflate_compress(c, src, total, dst, cap);
-}
-
 // Z_FINISH on a kBuffer stream whose header is out: compress the whole input, frame it, hand
 // it out. Output larger than 90% of the input is compared with zlib's (the inner stream, still
 // untouched) and zlib's is used when smaller, so the result is never larger than zlib's where
@@ -341,17 +307,16 @@ int finish(DeflateStream* ds) {
                          : wrap == 1     ? Checksum::kAdler32
                          : wrap == 2     ? Checksum::kCrc32
                                          : Checksum::kNone;
-  uint32_t check_value = 0;
-  bool check_done = false;
 
   // Straight into the caller's buffer when it looks large enough, else into the queue.
-  size_t body = 0;
+  const auto seed = static_cast<uint32_t>(s->adler);
+  DeflateBody result;
   bool direct = false;
   Bytef* dst = s->next_out;
   if (s->avail_out >= trailer + total / 2 + 64) {
-    body = compress_body(ds->level, chunks, src, total, s->next_out, s->avail_out - trailer, check,
-                         static_cast<uint32_t>(s->adler), check_value, check_done, ds->body_engine);
-    direct = body != 0;
+    result =
+        deflate_body(ds->level, {src, total}, {s->next_out, s->avail_out - trailer}, check, seed);
+    direct = result.size != 0;
   }
   if (!direct) {
     const size_t bound = std::max(libdeflate_deflate_compress_bound(c, total),
@@ -363,17 +328,18 @@ int finish(DeflateStream* ds) {
       return forward_deflate(ds, Z_FINISH);
     }
     dst = ds->out.data;
-    body = compress_body(ds->level, chunks, src, total, dst, ds->out.cap - trailer, check,
-                         static_cast<uint32_t>(s->adler), check_value, check_done, ds->body_engine);
-    if (body == 0) {
+    result = deflate_body(ds->level, {src, total}, {dst, ds->out.cap - trailer}, check, seed);
+    if (result.size == 0) {
       if (!move_to_zlib(ds, Fallback::kOutputFull)) return Z_STREAM_ERROR;
       return forward_deflate(ds, Z_FINISH);
     }
   }
+  const size_t body = result.size;
+  ds->body_engine = result.engine;
   // From here on the stream is finished on the engine path.
   if (ds->in.len == 0) {
-    if (check_done) {
-      s->adler = check_value;
+    if (result.checked) {
+      s->adler = result.check;
       s->next_in += total;
       s->avail_in -= static_cast<uInt>(total);
       s->total_in += total;

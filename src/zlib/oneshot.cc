@@ -50,6 +50,37 @@ bool looks_incompressible(const uint8_t* data, size_t n) {
   return true;
 }
 
+DeflateBody deflate_body(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
+                         Checksum check, uint32_t seed) {
+  DeflateBody body;
+  const IsalBody fast = isal_body(level, in, out, check, seed);
+  if (fast.no_room) return body;
+  if (fast.size != 0) {
+    body.size = fast.size;
+    body.check = fast.check;
+    body.checked = fast.checked;
+    body.engine = Engine::kIsal;
+    return body;
+  }
+  const int engine_level = kLibdeflateLevel[level];
+  if (const unsigned chunks = parallel_chunks(in.size()); chunks > 1) {
+    const ParallelResult r = parallel_deflate(engine_level, in, out, chunks, check, seed);
+    if (r.size != 0) {
+      body.size = r.size;
+      body.check = r.check;
+      body.checked = check != Checksum::kNone;
+      return body;
+    }
+  }
+  libdeflate_compressor* c = thread_compressor(engine_level);
+  if (c == nullptr) {
+    body.no_memory = true;
+    return body;
+  }
+  body.size = libdeflate_deflate_compress(c, in.data(), in.size(), out.data(), out.size());
+  return body;
+}
+
 std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,
                                     uLong sourceLen, int level) {
   constexpr Family kFam = Family::kCompress;
@@ -57,40 +88,17 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
   if (level == Z_DEFAULT_COMPRESSION) level = 6;
   if (level < 0 || level > 9) return to_zlib(kFam, Fallback::kLevelInvalid);
   if (level == 0) return to_zlib(kFam, Fallback::kLevel0);
-  const int engine_level = kLibdeflateLevel[level];
-  if (engine_level == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
+  if (kLibdeflateLevel[level] == 0) return to_zlib(kFam, Fallback::kLevelNoGain);
   if (sourceLen < kMinEngineInput) return to_zlib(kFam, Fallback::kSmallInput);
   if (dest == Z_NULL || *destLen <= kFraming) return to_zlib(kFam, Fallback::kOutputFull);
   if (looks_incompressible(source, sourceLen)) return to_zlib(kFam, Fallback::kIncompressible);
 
-  // Text-like input at level 1 on ISA-L (isal_body.h); else libdeflate, in parallel chunks when
-  // the input is large, in one call when it is not (or the chunks did not fit).
-  Engine engine = Engine::kIsal;
-  const unsigned chunks = parallel_chunks(sourceLen);
-  const IsalBody fast =
-      isal_body(level, {source, sourceLen}, {dest + 2, *destLen - kFraming}, Checksum::kAdler32, 1);
-  if (fast.no_room) return to_zlib(kFam, Fallback::kOutputFull);
-  size_t body = fast.size;
-  uint32_t adler = 0;
-  if (body != 0) {
-    adler = fast.checked ? fast.check : isal_adler32(1, source, sourceLen);
-  } else {
-    engine = Engine::kLibdeflate;
-    if (chunks > 1) {
-      const ParallelResult r =
-          parallel_deflate(engine_level, {source, sourceLen}, {dest + 2, *destLen - kFraming},
-                           chunks, Checksum::kAdler32, 1);
-      body = r.size;
-      adler = r.check;
-    }
-    if (body == 0) {
-      libdeflate_compressor* c = thread_compressor(engine_level);
-      if (c == nullptr) return to_zlib(kFam, Fallback::kNoMemory);
-      body = libdeflate_deflate_compress(c, source, sourceLen, dest + 2, *destLen - kFraming);
-      if (body == 0) return to_zlib(kFam, Fallback::kOutputFull);
-      adler = libdeflate_adler32(1, source, sourceLen);
-    }
-  }
+  const DeflateBody made = deflate_body(level, {source, sourceLen}, {dest + 2, *destLen - kFraming},
+                                        Checksum::kAdler32, 1);
+  if (made.size == 0)
+    return to_zlib(kFam, made.no_memory ? Fallback::kNoMemory : Fallback::kOutputFull);
+  const size_t body = made.size;
+  const uint32_t adler = made.checked ? made.check : isal_adler32(1, source, sourceLen);
   write_zlib_header(dest, level);
   write_be32(dest + 2 + body, adler);
   uLong total = body + kFraming;
@@ -110,7 +118,7 @@ std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* s
     }
   }
   *destLen = total;
-  count(kFam, engine, sourceLen, total);
+  count(kFam, made.engine, sourceLen, total);
   return Z_OK;
 }
 

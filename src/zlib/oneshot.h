@@ -28,7 +28,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
+#include "zlib/parallel_deflate.h"
+#include "zlib/stats.h"
 #include "zlib/zlib_api.h"
 
 namespace accz::zlib {
@@ -52,6 +55,22 @@ inline constexpr uLong kMinEngineInput = 4096;
 // the engine's run would only add to zlib's. A wrong guess (say, a random block repeated) costs
 // speed, never size. Cost: a histogram of at most 12 KiB.
 bool looks_incompressible(const uint8_t* data, size_t n);
+
+// The raw deflate body of `in` at zlib level `level` (one kLibdeflateLevel serves) into `out`,
+// for compress2 and for deflate() streams: text-like input at level 1 on ISA-L (isal_body.h);
+// else libdeflate, in parallel chunks when the input is large enough (parallel_chunks), else (or
+// when the chunks do not fit) in one call. size 0 when it did not fit (also when ISA-L would have
+// served the input with more room) or when memory ran out (`no_memory`). When chunk threads
+// computed the running check value (`check`, continued from `seed`), `checked` says so.
+struct DeflateBody {
+  size_t size = 0;
+  uint32_t check = 0;
+  bool checked = false;
+  bool no_memory = false;
+  Engine engine = Engine::kLibdeflate;
+};
+DeflateBody deflate_body(int level, std::span<const uint8_t> in, std::span<uint8_t> out,
+                         Checksum check, uint32_t seed);
 
 // zlib's compress2 result, or nothing when zlib must serve the call (the reason is counted).
 std::optional<int> engine_compress2(Bytef* dest, uLongf* destLen, const Bytef* source,
